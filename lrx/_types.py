@@ -1,0 +1,23 @@
+"""Shared type aliases. ``ScalarOrSchedule`` is what every ``learning_rate`` accepts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Union
+
+import jax
+from optax import GradientTransformation, GradientTransformationExtraArgs
+
+if TYPE_CHECKING:
+    from lrx.schedules._base import Schedule
+
+__all__ = [
+    "GradientTransformation",
+    "GradientTransformationExtraArgs",
+    "Numeric",
+    "ScalarOrSchedule",
+]
+
+Numeric = Union[float, int, jax.Array]
+ScalarOrSchedule = Union[float, jax.Array, "Schedule", Callable[[jax.Array], Numeric]]
+"""A constant (float or 0-d array), an :class:`lrx.Schedule`, or a jittable ``count -> lr``."""

@@ -1,0 +1,5 @@
+"""Compatibility presets that reproduce other libraries' optimizers number for number."""
+
+from lrx.compat import torch as torch
+
+__all__ = ["torch"]

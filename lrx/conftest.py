@@ -1,0 +1,5 @@
+"""Doctest configuration for ``pytest --doctest-modules lrx``."""
+
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")

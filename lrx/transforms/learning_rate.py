@@ -1,0 +1,118 @@
+"""``scale_by_learning_rate`` and ``scale_by_schedule``: the step-size part of every optimizer."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lrx._numerics import as_schedule_fn, safe_increment, zero_count
+from lrx._types import ScalarOrSchedule
+from lrx._validate import check_bool
+
+__all__ = [
+    "ScaleByLearningRateState",
+    "ScaleByScheduleState",
+    "scale_by_learning_rate",
+    "scale_by_schedule",
+]
+
+
+class ScaleByLearningRateState(NamedTuple):
+    """State of :func:`scale_by_learning_rate`.
+
+    Attributes:
+        count: int32, updates applied so far (saturates at int32 max).
+        learning_rate: float32, the learning rate applied by the last update
+            (``learning_rate(0)`` before any update).
+    """
+
+    count: jax.Array
+    learning_rate: jax.Array
+
+
+class ScaleByScheduleState(NamedTuple):
+    """State of :func:`scale_by_schedule`: the int32 update count."""
+
+    count: jax.Array
+
+
+def _lr_at(fn, count: jax.Array) -> jax.Array:
+    return jnp.asarray(fn(count), jnp.float32)
+
+
+def scale_by_learning_rate(
+    learning_rate: ScalarOrSchedule, *, flip_sign: bool = True
+) -> optax.GradientTransformation:
+    r"""Multiply updates by ``-learning_rate(count)`` (``+`` with ``flip_sign=False``).
+
+    Formula: ``u_t = -\eta_t \, u_t`` with ``\eta_t = learning_rate(t)``, ``t`` the number of
+    updates already applied. This is the ``\eta_t`` of article 000's summary formula
+    ``\theta_{t+1} = \theta_t - \eta_t / \sigma_t \, m_t``.
+
+    Args:
+        learning_rate: a float >= 0, a scalar array, an :class:`lrx.Schedule` or a jittable
+            callable ``count -> lr``.
+        flip_sign: negate (default ``True``), so that ``apply_updates`` descends.
+
+    Returns:
+        A ``GradientTransformation`` whose state (:class:`ScaleByLearningRateState`) keeps the
+        count and the learning rate it applied last, read by :func:`lrx.learning_rate`.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.scale_by_learning_rate(lrx.step_decay(0.1, step_size=1, gamma=0.5))
+        >>> state = tx.init(jnp.zeros(2))
+        >>> u, state = tx.update(jnp.ones(2), state)
+        >>> u.tolist(), state.learning_rate.item()
+        ([-0.10000000149011612, -0.10000000149011612], 0.10000000149011612)
+    """
+    fn = as_schedule_fn(learning_rate)
+    sign = -1.0 if check_bool("flip_sign", flip_sign) else 1.0
+
+    def init_fn(params):
+        del params
+        count = zero_count()
+        return ScaleByLearningRateState(count=count, learning_rate=_lr_at(fn, count))
+
+    def update_fn(updates, state, params=None):
+        del params
+        lr = _lr_at(fn, state.count)
+        step = sign * lr
+        updates = jax.tree.map(lambda u: u * step.astype(u.dtype), updates)
+        return updates, ScaleByLearningRateState(safe_increment(state.count), lr)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def scale_by_schedule(schedule: ScalarOrSchedule) -> optax.GradientTransformation:
+    r"""Multiply updates by ``schedule(count)`` (no sign flip).
+
+    Formula: ``u_t = s(t) \, u_t``.
+
+    Args:
+        schedule: an :class:`lrx.Schedule`, a jittable callable ``count -> scale``, or a
+            constant.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.scale_by_schedule(lrx.constant(0.5))
+        >>> u, _ = tx.update(jnp.ones(2), tx.init(jnp.zeros(2)))
+        >>> u.tolist()
+        [0.5, 0.5]
+    """
+    fn = as_schedule_fn(schedule, "schedule")
+
+    def init_fn(params):
+        del params
+        return ScaleByScheduleState(count=zero_count())
+
+    def update_fn(updates, state, params=None):
+        del params
+        scale = _lr_at(fn, state.count)
+        updates = jax.tree.map(lambda u: u * scale.astype(u.dtype), updates)
+        return updates, ScaleByScheduleState(safe_increment(state.count))
+
+    return optax.GradientTransformation(init_fn, update_fn)
