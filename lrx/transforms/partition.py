@@ -1,11 +1,422 @@
-"""PLACEHOLDER: being implemented (replace this whole file)."""
+"""``partition`` (per-group transforms with glob labels) and ``layerwise_decay`` (LLRD).
 
-_PLACEHOLDER = True
+Layer-wise learning rates (article 003_c528f951556b93fa.txt §2.3 and §4.3): the parameters
+``θ = [θ_1, ..., θ_K]`` are split into ``K`` groups and group ``k`` is updated with its own
+rate, ``θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t})``. Article 004_7dc5a075b1dee1ce.txt
+("实践操作") gives the PyTorch form, different rates for the vision and text models::
 
-def layerwise_decay(*args, **kwargs):
-    raise NotImplementedError('lrx.layerwise_decay is not implemented yet')
+    optim.SGD([{'params': vision, 'lr': 1e-2}, {'params': text, 'lr': 1e-3}],
+              lr=1e-3, momentum=0.9)
+
+lrx builds on :func:`optax.transforms.partition` (its state is optax's ``PartitionState``,
+``inner_states`` a dict label -> state, read by :func:`lrx.learning_rate`); what lrx adds is
+how labels are given: glob patterns over '/'-joined parameter paths.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import sys
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from optax.transforms import partition as _optax_partition
+
+from lrx._numerics import as_schedule_fn
+from lrx._types import ScalarOrSchedule
+from lrx._validate import check_choice, check_float
+from lrx.schedules._base import Schedule
+
+__all__ = ["layerwise_decay", "param_paths", "partition"]
+
+Labels = Any  # a pytree of labels, a callable params -> labels, or a Mapping pattern -> label
 
 
-def partition(*args, **kwargs):
-    raise NotImplementedError('lrx.partition is not implemented yet')
+# -- paths -----------------------------------------------------------------------------------
+def _is_variable(x: Any) -> bool:
+    """True for a ``flax.nnx.Variable`` (treated as one parameter), without importing flax."""
+    nnx = sys.modules.get("flax.nnx")
+    variable = getattr(nnx, "Variable", None) if nnx is not None else None
+    return variable is not None and isinstance(x, variable)
 
+
+def _key_str(key: Any) -> str:
+    for attr in ("key", "name", "idx"):  # DictKey / FlattenedIndexKey, GetAttrKey, SequenceKey
+        if hasattr(key, attr):
+            return str(getattr(key, attr))
+    return str(key)
+
+
+def _flatten(tree: Any) -> tuple[list[str], Any]:
+    """'/'-joined paths of the parameters of ``tree`` (an nnx Variable counts as one)."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=_is_variable)
+    return ["/".join(_key_str(k) for k in path) for path, _ in leaves], treedef
+
+
+def param_paths(params: Any) -> list[str]:
+    """The '/'-joined path of every parameter of ``params``, in leaf order.
+
+    Path segments are dict keys, dataclass / flax struct attribute names and sequence
+    indices; a ``flax.nnx.Variable`` counts as one parameter (its ``value`` attribute is not
+    part of the path), so ``nnx.state(model, nnx.Param)`` and its pure-array form give the
+    same paths. These are the strings the patterns of :func:`partition` are matched against.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx.transforms.partition as P
+        >>> P.param_paths({"vision": {"w": jnp.ones(2)}, "heads": [jnp.ones(1), jnp.ones(1)]})
+        ['heads/0', 'heads/1', 'vision/w']
+    """
+    return _flatten(params)[0]
+
+
+# -- glob matching ---------------------------------------------------------------------------
+def _segment_match(pattern: str, segment: str) -> bool:
+    import fnmatch
+
+    return fnmatch.fnmatchcase(segment, pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def glob_match(pattern: str, path: str) -> bool:
+    """Whether the '/'-joined ``path`` matches the glob ``pattern``.
+
+    ``*`` matches any characters within one segment (``?`` and ``[abc]`` as in
+    :mod:`fnmatch`), a whole segment ``**`` matches any number of segments, zero included.
+
+    Example:
+        >>> from lrx.transforms.partition import glob_match
+        >>> glob_match("vision/**", "vision/block_0/w"), glob_match("**/bias", "bias")
+        (True, True)
+        >>> glob_match("vision/*", "vision/block_0/w"), glob_match("vision", "vision/w")
+        (False, False)
+    """
+    pat = pattern.split("/")
+    seg = path.split("/")
+
+    @functools.lru_cache(maxsize=None)
+    def match(i: int, j: int) -> bool:
+        if i == len(pat):
+            return j == len(seg)
+        if pat[i] == "**":
+            # zero segments, or consume one segment and stay on "**"
+            return match(i + 1, j) or (j < len(seg) and match(i, j + 1))
+        return j < len(seg) and _segment_match(pat[i], seg[j]) and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+def _mapping_as_label_tree(labels: Mapping[Any, Any], params: Any) -> Any | None:
+    """The label pytree a mapping stands for, or ``None`` when the mapping is patterns.
+
+    A mapping is a label pytree when it has the params' structure or a prefix of it:
+    every parameter path equals, or lies under, exactly one of the mapping's leaf paths
+    and every leaf path is used. Structures are compared by paths, so a plain dict of
+    labels mirrors a ``FrozenDict`` or ``nnx.State`` of the same layout; the result has the
+    params' own tree structure. Any other mapping is patterns.
+    """
+    label_leaves, _ = jax.tree_util.tree_flatten_with_path(labels)
+    by_path = {
+        "/".join(_key_str(k) for k in path): label for path, label in label_leaves
+    }
+    paths, treedef = _flatten(params)
+    resolved: list[Hashable] = []
+    used: set[str] = set()
+    for path in paths:
+        segments = path.split("/")
+        hits = [
+            prefix
+            for prefix in ("/".join(segments[:i]) for i in range(len(segments), 0, -1))
+            if prefix in by_path
+        ]
+        if len(hits) != 1:
+            return None
+        used.add(hits[0])
+        resolved.append(by_path[hits[0]])
+    if used != set(by_path):
+        return None
+    return treedef.unflatten(resolved)
+
+
+def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> Any:
+    paths, treedef = _flatten(params)
+    labels: list[Hashable] = []
+    unmatched: list[str] = []
+    for path in paths:
+        for pattern, label in patterns.items():
+            if glob_match(pattern, path):
+                labels.append(label)
+                break
+        else:
+            unmatched.append(path)
+            labels.append(None)
+    if unmatched:
+        hints = sorted(
+            {
+                f"{p!r} matches whole paths only; use '{p}/**' for everything under it"
+                for p in patterns
+                if any(path.startswith(p + "/") for path in unmatched)
+            }
+        )
+        raise ValueError(
+            f"partition: no pattern matches {len(unmatched)} parameter path(s):\n"
+            + "".join(f"  {path}\n" for path in unmatched)
+            + f"patterns (first match wins): {list(patterns)}\n"
+            + "".join(f"hint: {h}\n" for h in hints)
+            + "Add patterns for them, or '**' as the last pattern to catch the rest."
+        )
+    return treedef.unflatten(labels)
+
+
+def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
+    bad = [k for k in patterns if not isinstance(k, str)]
+    if bad:
+        raise ValueError(
+            "labels is a mapping whose structure differs from the params', so its keys must "
+            f"be glob pattern strings, got {bad!r}"
+        )
+
+
+def _check_known(used: Any, transforms: Mapping[Hashable, Any], where: str = "") -> None:
+    missing = sorted({label for label in used if label not in transforms}, key=repr)
+    if missing:
+        raise ValueError(
+            f"partition: label(s) {missing!r}{where} have no transform; transforms has "
+            f"labels {sorted(transforms, key=repr)!r}"
+        )
+
+
+# -- partition -------------------------------------------------------------------------------
+class _PatternLabels:
+    """``params -> label pytree`` from a pattern mapping, cached by tree structure."""
+
+    def __init__(self, patterns: Mapping[str, Hashable], transforms: Mapping[Hashable, Any]):
+        _check_pattern_keys(patterns)
+        self.patterns = dict(patterns)
+        self.transforms = transforms
+        self._cache: dict[Any, list[Hashable]] = {}
+
+    def __call__(self, params: Any) -> Any:
+        leaves, treedef = jax.tree_util.tree_flatten(params, is_leaf=_is_variable)
+        del leaves
+        try:
+            cached = self._cache.get(treedef)
+        except TypeError:  # an unhashable treedef (exotic node metadata): no cache
+            cached = None
+        if cached is None:
+            cached = jax.tree.leaves(_resolve_patterns(self.patterns, params))
+            _check_known(cached, self.transforms)
+            try:
+                self._cache[treedef] = cached
+            except TypeError:
+                pass
+        return treedef.unflatten(cached)
+
+
+class _Labels:
+    """Label resolution for :func:`partition`: pytree, callable or pattern mapping."""
+
+    def __init__(self, labels: Labels, transforms: Mapping[Hashable, Any]):
+        self.labels = labels
+        self.transforms = transforms
+        self._patterns: _PatternLabels | None = None
+        self._is_fn = callable(labels) and not isinstance(labels, Mapping)
+        if not self._is_fn:
+            # a static pytree of labels or of patterns -> labels: its labels are known now
+            _check_known(jax.tree.leaves(labels), transforms)
+
+    def __call__(self, params: Any) -> Any:
+        if self._is_fn:
+            labels = self.labels(params)
+            _check_known(jax.tree.leaves(labels), self.transforms, " returned by labels(params)")
+            return labels
+        if not isinstance(self.labels, Mapping):
+            return self.labels
+        tree = _mapping_as_label_tree(self.labels, params)
+        if tree is not None:
+            return tree
+        if self._patterns is None:
+            self._patterns = _PatternLabels(self.labels, self.transforms)
+        return self._patterns(params)
+
+
+def partition(
+    transforms: Mapping[Hashable, optax.GradientTransformation],
+    labels: Labels,
+) -> optax.GradientTransformationExtraArgs:
+    r"""Apply a different transform to each group of parameters (layer-wise learning rates).
+
+    Formula (article 003_c528f951556b93fa.txt §4.3): with the parameters split into groups
+    ``θ = [θ_1, ..., θ_K]``, group ``k`` follows its own transform, e.g.
+    ``θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t})`` with a per-group rate ``η_k``. This is
+    torch's ``param_groups`` (article 004_7dc5a075b1dee1ce.txt, "实践操作"), built on
+    :func:`optax.transforms.partition`.
+
+    ``labels`` says which group each parameter belongs to, in one of three forms:
+
+    * a mapping from glob patterns over '/'-joined parameter paths to labels, e.g.
+      ``{"vision/**": "vision", "**/bias": "no_decay", "**": "rest"}``. The first
+      matching pattern wins (mappings keep insertion order). ``*`` matches within one path
+      segment, a whole segment ``**`` matches any number of segments (zero included);
+      ``?`` and ``[...]`` as in :mod:`fnmatch`. A path joins dict keys, dataclass / flax
+      struct attribute names and sequence indices with '/'
+      (``params/Dense_0/kernel``); an ``nnx.Variable`` is one parameter. A parameter no
+      pattern matches raises ``ValueError`` listing every unmatched path;
+    * a pytree of labels with the params' structure, or a prefix of it (as optax allows:
+      ``{"vision": "v", "text": "t"}`` labels whole sub-trees). A mapping is such a pytree
+      when its structure equals the params' or a prefix of it, compared by paths (so a
+      plain dict mirrors a ``FrozenDict`` or ``nnx.State``); any other mapping is patterns;
+    * a callable ``params -> labels`` returning such a pytree.
+
+    Patterns are resolved on the static tree structure when ``init``/``update`` are traced
+    (cached per structure): nothing is added to the compiled step.
+
+    Args:
+        transforms: mapping label -> ``GradientTransformation`` (each may be an lrx or optax
+            optimizer with its own learning rate or schedule). Labels used by parameters
+            but missing here raise ``ValueError`` naming them (at construction for
+            pattern / pytree labels, at ``init`` for a callable); unused entries are allowed
+            and keep an empty state.
+        labels: patterns, a label pytree or a callable, as above.
+
+    Returns:
+        A ``GradientTransformationExtraArgs`` (extra keyword arguments such as ``value=``
+        for :func:`lrx.reduce_on_plateau` reach every group). Its state is optax's
+        ``PartitionState`` whose ``inner_states`` maps each label to its group's state;
+        :func:`lrx.learning_rate` reads it as a dict label -> learning rate.
+
+    Raises:
+        ValueError: for an unmatched parameter path, an unknown label, or a pattern mapping
+            with non-string keys.
+
+    Example:
+        Article 004's two learning rates, the vision model at 1e-2 and the text model at
+        1e-3, both SGD with momentum 0.9:
+
+        >>> import jax, jax.numpy as jnp, optax, lrx
+        >>> params = {"vision": {"w": jnp.ones(2)}, "text": {"w": jnp.ones(2)}}
+        >>> tx = lrx.partition(
+        ...     {"vision": optax.sgd(1e-2, momentum=0.9), "text": optax.sgd(1e-3, momentum=0.9)},
+        ...     {"vision/**": "vision", "text/**": "text"})
+        >>> state = tx.init(params)
+        >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state)
+        >>> updates["vision"]["w"].tolist(), updates["text"]["w"].tolist()
+        ([-0.009999999776482582, -0.009999999776482582], [-0.0010000000474974513, -0.0010000000474974513])
+    """
+    if not isinstance(transforms, Mapping):
+        raise ValueError(
+            f"transforms must be a mapping label -> GradientTransformation, got {transforms!r}"
+        )
+    if not transforms:
+        raise ValueError("transforms must not be empty")
+    for label, tx in transforms.items():
+        if not isinstance(tx, optax.GradientTransformation):
+            raise ValueError(
+                f"transforms[{label!r}] must be a GradientTransformation, got {tx!r}"
+            )
+    transforms = dict(transforms)
+    resolver = _Labels(labels, transforms)
+    return _optax_partition(transforms, resolver)
+
+
+# -- layer-wise learning-rate decay ----------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class _ScaledSchedule:
+    """``count -> factor * schedule(count)`` (float32), a jittable scaled learning rate."""
+
+    schedule: Callable[[jax.Array], Any]
+    factor: float
+
+    def __call__(self, count: Any) -> jax.Array:
+        return jnp.asarray(self.schedule(count), jnp.float32) * jnp.float32(self.factor)
+
+    def __repr__(self) -> str:
+        return f"{self.factor!r} * {self.schedule!r}"
+
+
+def _scaled(learning_rate: ScalarOrSchedule, factor: float) -> ScalarOrSchedule:
+    if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
+        return check_float("learning_rate", learning_rate, lo=0.0) * factor
+    if isinstance(learning_rate, Schedule) or callable(learning_rate):
+        return _ScaledSchedule(learning_rate, factor)
+    fn = as_schedule_fn(learning_rate)  # validates a scalar array
+    return jnp.asarray(fn(0), jnp.float32) * jnp.float32(factor)
+
+
+def layerwise_decay(
+    optimizer: Callable[[ScalarOrSchedule], optax.GradientTransformation],
+    learning_rate: ScalarOrSchedule,
+    decay: float,
+    layers: Sequence[str | Sequence[str]],
+    *,
+    default: str = "top",
+) -> optax.GradientTransformationExtraArgs:
+    r"""Layer-wise learning-rate decay (LLRD): lower layers get geometrically smaller rates.
+
+    Formula: with ``n`` layers ordered from the input (``k = 0``) to the output
+    (``k = n−1``), layer ``k`` trains with ``η_k = η · decay^{n−1−k}``, ``η`` the
+    ``learning_rate`` (a schedule is scaled at every step: ``η_k(t) = η(t) · decay^{n−1−k}``).
+    This is the per-group rate ``η_k`` of article 003_c528f951556b93fa.txt §2.3/§4.3 set by
+    one rule, as in the fine-tuning recipes of ELECTRA (Clark et al., 2020) and BEiT (Bao et
+    al., 2022) with ``decay`` around 0.65–0.9. ``decay > 1`` gives the lower layers the larger
+    rates, the alternative article 003 §2.3 mentions.
+
+    Built as ``partition({f"layer_{k}": optimizer(η_k)}, patterns)``: each layer gets its
+    own copy of ``optimizer`` (separate state) and its own rate, readable per label with
+    :func:`lrx.learning_rate`.
+
+    Args:
+        optimizer: factory ``learning_rate -> GradientTransformation``, e.g. ``lrx.adamw`` or
+            ``functools.partial(lrx.adamw, weight_decay=0.05)``; called once per layer.
+        learning_rate: ``η``, the top layer's rate: a float >= 0, a scalar array, an
+            :class:`lrx.Schedule` or a jittable ``count -> lr``.
+        decay: the per-layer factor, a finite float > 0 (``1`` gives every layer ``η``).
+        layers: ``n >= 1`` entries ordered from the bottom (input) layer to the top
+            (output) layer; each is a glob pattern or a sequence of patterns (the syntax of
+            :func:`partition`), e.g. ``["embed/**", "blocks_0/**", "blocks_1/**",
+            "head/**"]``. A parameter matching several entries joins the first (lowest).
+        default: where parameters that match no entry go: ``"top"`` (default: layer
+            ``n−1``, rate ``η``), ``"bottom"`` (layer 0, rate ``η·decay^{n−1}``) or
+            ``"error"`` (``ValueError`` listing them at ``init``).
+
+    Returns:
+        A :func:`partition` transform with labels ``"layer_0"`` (bottom) ...
+        ``"layer_{n-1}"`` (top).
+
+    Example:
+        >>> import jax, jax.numpy as jnp, optax, lrx
+        >>> params = {"embed": jnp.ones(1), "block": jnp.ones(1), "head": jnp.ones(1)}
+        >>> tx = lrx.layerwise_decay(optax.sgd, 1.0, 0.5, ["embed", "block", "head"])
+        >>> updates, _ = tx.update(jax.tree.map(jnp.ones_like, params), tx.init(params))
+        >>> {k: v.item() for k, v in updates.items()}
+        {'block': -0.5, 'embed': -0.25, 'head': -1.0}
+    """
+    if not callable(optimizer):
+        raise ValueError(f"optimizer must be a callable learning_rate -> transform, got {optimizer!r}")
+    decay = check_float("decay", decay, lo=0.0, lo_open=True)
+    default = check_choice("default", default, ["top", "bottom", "error"])
+    if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
+        raise ValueError(
+            f"layers must be a non-empty sequence of glob patterns (bottom to top), got {layers!r}"
+        )
+    n = len(layers)
+    patterns: dict[str, str] = {}
+    for k, entry in enumerate(layers):
+        entry_patterns = (entry,) if isinstance(entry, str) else tuple(entry)
+        if not entry_patterns or not all(isinstance(p, str) for p in entry_patterns):
+            raise ValueError(
+                f"layers[{k}] must be a glob pattern or a non-empty sequence of them, got {entry!r}"
+            )
+        for p in entry_patterns:
+            patterns.setdefault(p, f"layer_{k}")  # first (lowest) layer wins
+    if default != "error":
+        patterns.setdefault("**", f"layer_{n - 1}" if default == "top" else "layer_0")
+    as_schedule_fn(learning_rate)  # validate eagerly
+    transforms = {
+        f"layer_{k}": optimizer(_scaled(learning_rate, decay ** (n - 1 - k))) for k in range(n)
+    }
+    resolver = _PatternLabels(patterns, transforms)
+    return partition(transforms, resolver)
