@@ -28,7 +28,7 @@ def _require_matplotlib() -> Any:
     """Import matplotlib or raise an ImportError that says how to install it."""
     try:
         import matplotlib
-        import matplotlib.figure  # noqa: F401
+        import matplotlib.figure
     except ImportError as e:  # pragma: no cover - exercised only without matplotlib
         raise ImportError(
             'lrx plotting needs matplotlib: pip install "lrx[plot]" (or pip install matplotlib)'
@@ -106,7 +106,8 @@ def schedules(
     Example:
         >>> import lrx
         >>> fig = lrx.plot.schedules(
-        ...     {"step": lrx.step_decay(0.1, step_size=30), "exp": lrx.exponential_decay(0.1, 0.97)},
+        ...     {"step": lrx.step_decay(0.1, step_size=30),
+        ...      "exp": lrx.exponential_decay(0.1, 0.97)},
         ...     num_steps=100)
         >>> [line.get_label() for line in fig.axes[0].get_lines()]
         ['step', 'exp']
@@ -275,7 +276,9 @@ def curves(
     """
     mpl = _require_matplotlib()
     if not isinstance(histories, Mapping) or not histories:
-        raise ValueError(f"histories must be a non-empty mapping label -> sequence, got {histories!r}")
+        raise ValueError(
+            f"histories must be a non-empty mapping label -> sequence, got {histories!r}"
+        )
     nested = [isinstance(v, Mapping) for v in histories.values()]
     if any(nested) and not all(nested):
         raise ValueError("histories must map every label to a sequence, or every label to a dict")
@@ -303,7 +306,7 @@ def curves(
         if len(axes) != len(metrics):
             raise ValueError(f"ax must hold one Axes per metric ({len(metrics)}), got {len(axes)}")
         fig = axes[0].get_figure()
-    for a, metric in zip(axes, metrics):
+    for a, metric in zip(axes, metrics, strict=True):
         for i, (label, per_metric) in enumerate(runs.items()):
             if metric in per_metric:
                 y = per_metric[metric]
