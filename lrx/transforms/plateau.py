@@ -227,7 +227,9 @@ def observe(opt_state: Any, value: Any) -> Any:
     epoch (torch's ``scheduler.step(val_loss)``). The new scale applies from the next
     update on. Works through any pytree container (``chain`` tuples, NamedTuples, dicts,
     ``optax`` partition / masked / inject_hyperparams states, ``lrx.skip_nonfinite``) and
-    under ``jit``; ``value`` may be traced.
+    under ``jit``; ``value`` may be traced. With ``flax.nnx.Optimizer``,
+    ``lrx.observe(optimizer.opt_state, val_loss)`` updates the optimizer's state Variables
+    in place (and returns that same state).
 
     Args:
         opt_state: an optimizer state (any pytree) holding one or more
@@ -260,7 +262,24 @@ def observe(opt_state: Any, value: Any) -> Any:
             "built with lrx.reduce_on_plateau(...)"
         )
     return jax.tree.map(
-        lambda s: _observe(s, metric) if isinstance(s, ReduceOnPlateauState) else s,
+        lambda s: _observe_any(s, metric) if isinstance(s, ReduceOnPlateauState) else s,
         opt_state,
         is_leaf=_is_plateau,
     )
+
+
+def _is_variable(x: Any) -> bool:
+    # flax.nnx Variables (nnx.Optimizer's opt_state leaves), detected without importing flax.
+    return hasattr(x, "get_value") and hasattr(x, "set_value")
+
+
+def _observe_any(state: ReduceOnPlateauState, metric: jax.Array) -> ReduceOnPlateauState:
+    """``_observe``; a state whose leaves are nnx Variables is updated in place."""
+    if not any(_is_variable(x) for x in state):
+        return _observe(state, metric)
+    values = ReduceOnPlateauState(*(x.get_value() if _is_variable(x) else x for x in state))
+    new = _observe(values, metric)
+    for var, value in zip(state, new):
+        if _is_variable(var):
+            var.set_value(value)
+    return state
