@@ -1,0 +1,171 @@
+"""The demo's outputs: the results table, ``results.json`` and the plots."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import lrx
+from lrx.demo.runs import RunSpec
+from lrx.demo.train import RunResult
+
+__all__ = ["PLOTS", "format_table", "write_plots", "write_results"]
+
+PLOTS = (
+    "schedules.png",
+    "train_loss.png",
+    "val_loss.png",
+    "val_accuracy.png",
+    "learning_rate.png",
+)
+
+
+def format_table(results: Sequence[RunResult]) -> str:
+    """A fixed-width text table, one row per run.
+
+    Columns: final and best validation accuracy (with the epoch of the best), the minimum
+    validation loss and the epoch it came at (epochs count from 1), the final validation
+    loss and the run's wall time. A final line names the run with the lowest validation
+    loss and the run with the best validation accuracy.
+    """
+    head = (
+        f"{'run':<13}{'final acc':>10}{'best acc':>10}{'(epoch)':>8}"
+        f"{'min val loss':>14}{'(epoch)':>8}{'final loss':>12}{'wall s':>8}  description"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        s = r.summary()
+        lines.append(
+            f"{r.name:<13}{s['final_val_accuracy']:>10.4f}{s['best_val_accuracy']:>10.4f}"
+            f"{s['best_val_accuracy_epoch']:>8d}{s['min_val_loss']:>14.4f}"
+            f"{s['min_val_loss_epoch']:>8d}{s['final_val_loss']:>12.4f}{s['wall_s']:>8.1f}"
+            f"  {r.label}"
+        )
+    if results:
+        by_loss = min(results, key=lambda r: _finite(r.summary()["min_val_loss"], math.inf))
+        by_acc = max(results, key=lambda r: _finite(r.summary()["best_val_accuracy"], -1.0))
+        lines.append("-" * len(head))
+        lines.append(
+            f"lowest validation loss: {by_loss.name} "
+            f"({by_loss.summary()['min_val_loss']:.4f}); "
+            f"best validation accuracy: {by_acc.name} "
+            f"({by_acc.summary()['best_val_accuracy']:.4f})"
+        )
+    return "\n".join(lines)
+
+
+def _finite(x: float, default: float) -> float:
+    return x if math.isfinite(x) else default
+
+
+def _json_float(x: float) -> float | None:
+    # JSON has no NaN/inf: a diverged run's metrics become null.
+    return float(x) if math.isfinite(x) else None
+
+
+def write_results(
+    path: str,
+    results: Sequence[RunResult],
+    specs: Sequence[RunSpec],
+    config: dict[str, Any],
+) -> dict[str, Any]:
+    """Write ``results.json`` and return its content.
+
+    Layout: ``{"config": {...}, "runs": {name: {"label", "optimizer", "schedule",
+    <summary fields>, "history": {metric: [per-epoch values]}}}}``; ``schedule`` is the
+    schedule's ``to_config()`` (per step) or null for plateau runs; non-finite numbers are
+    written as null.
+    """
+    epochs, spe = config["epochs"], config["steps_per_epoch"]
+    runs: dict[str, Any] = {}
+    for r, spec in zip(results, specs, strict=True):
+        summary = {
+            k: (_json_float(v) if isinstance(v, float) else v) for k, v in r.summary().items()
+        }
+        runs[r.name] = {
+            "label": r.label,
+            "base_lr": None if spec.schedule else spec.base_lr,
+            "plateau": spec.plateau,
+            "schedule": spec.schedule_config(epochs, spe),
+            **summary,
+            "history": {k: [_json_float(v) for v in vs] for k, vs in r.history.items()},
+        }
+    content = {"config": config, "runs": runs}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(content, f, indent=1)
+        f.write("\n")
+    return content
+
+
+def _recolor(fig: Any) -> None:
+    # lrx.plot.curves cycles through 10 colours; the demo has 12 runs: give lines 11+ a
+    # dashed style so that every run stays distinguishable.
+    for ax in fig.axes:
+        for i, line in enumerate(ax.get_lines()):
+            if i >= 10:
+                line.set_linestyle("--")
+        if ax.get_legend() is not None:
+            ax.legend(fontsize="x-small", ncol=2)
+
+
+def write_plots(
+    out_dir: str,
+    results: Sequence[RunResult],
+    specs: Sequence[RunSpec],
+    epochs: int,
+    steps_per_epoch: int,
+) -> list[str]:
+    """Draw the schedules and the per-epoch curves into ``out_dir``; return the paths.
+
+    * ``schedules.png``: each scheduled run's learning rate for every update of the run,
+      drawn with :func:`lrx.plot.schedules` (x axis in epochs: update / steps_per_epoch);
+    * ``train_loss.png``, ``val_loss.png``, ``val_accuracy.png``, ``learning_rate.png``:
+      the per-epoch histories of every run, drawn with :func:`lrx.plot.curves` (losses and
+      learning rates on a log axis).
+    """
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+    paths = []
+    scheduled = {
+        s.name: s.schedule(epochs, steps_per_epoch) for s in specs if s.schedule is not None
+    }
+    fig = lrx.plot.schedules(
+        scheduled or {"(none)": lrx.constant(0.0)}, num_steps=epochs * steps_per_epoch
+    )
+    ax = fig.axes[0]
+    ticks = MaxNLocator(nbins=10, integer=True).tick_values(0, epochs)
+    ax.set_xticks([t * steps_per_epoch for t in ticks if 0 <= t <= epochs])
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda t, _: f"{t / steps_per_epoch:g}"))
+    ax.set_xlabel(f"epoch ({steps_per_epoch} updates each)")
+    ax.set_title("learning-rate schedules (plateau runs: see learning_rate.png)")
+    paths.append(_save(fig, out_dir, "schedules.png"))
+
+    titles = {
+        "train_loss": ("training loss (mean over the epoch)", True),
+        "val_loss": ("validation loss", True),
+        "val_accuracy": ("validation accuracy", False),
+        "learning_rate": ("learning rate in force (last update of the epoch)", True),
+    }
+    for metric, (title, log) in titles.items():
+        fig = lrx.plot.curves(
+            {r.name: r.history[metric] for r in results}, log_scale=log and _positive(results, metric)
+        )
+        fig.axes[0].set_title(title)
+        fig.axes[0].set_ylabel(metric.replace("_", " "))
+        _recolor(fig)
+        paths.append(_save(fig, out_dir, f"{metric}.png"))
+    return paths
+
+
+def _positive(results: Sequence[RunResult], metric: str) -> bool:
+    return all(v > 0 for r in results for v in r.history[metric] if math.isfinite(v))
+
+
+def _save(fig: Any, out_dir: str, name: str) -> str:
+    path = os.path.join(out_dir, name)
+    fig.set_size_inches(8, 5)
+    fig.savefig(path, dpi=100)
+    return path
