@@ -97,7 +97,7 @@ def glob_match(pattern: str, path: str) -> bool:
     pat = pattern.split("/")
     seg = path.split("/")
 
-    @functools.lru_cache(maxsize=None)
+    @functools.cache
     def match(i: int, j: int) -> bool:
         if i == len(pat):
             return j == len(seg)
@@ -119,9 +119,7 @@ def _mapping_as_label_tree(labels: Mapping[Any, Any], params: Any) -> Any | None
     params' own tree structure. Any other mapping is patterns.
     """
     label_leaves, _ = jax.tree_util.tree_flatten_with_path(labels)
-    by_path = {
-        "/".join(_key_str(k) for k in path): label for path, label in label_leaves
-    }
+    by_path = {"/".join(_key_str(k) for k in path): label for path, label in label_leaves}
     paths, treedef = _flatten(params)
     resolved: list[Hashable] = []
     used: set[str] = set()
@@ -303,8 +301,10 @@ def partition(
         ...     {"vision/**": "vision", "text/**": "text"})
         >>> state = tx.init(params)
         >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state)
-        >>> updates["vision"]["w"].tolist(), updates["text"]["w"].tolist()
-        ([-0.009999999776482582, -0.009999999776482582], [-0.0010000000474974513, -0.0010000000474974513])
+        >>> updates["vision"]["w"].tolist()  # -1e-2 * g
+        [-0.009999999776482582, -0.009999999776482582]
+        >>> updates["text"]["w"].tolist()  # -1e-3 * g
+        [-0.0010000000474974513, -0.0010000000474974513]
     """
     if not isinstance(transforms, Mapping):
         raise ValueError(
@@ -314,9 +314,7 @@ def partition(
         raise ValueError("transforms must not be empty")
     for label, tx in transforms.items():
         if not isinstance(tx, optax.GradientTransformation):
-            raise ValueError(
-                f"transforms[{label!r}] must be a GradientTransformation, got {tx!r}"
-            )
+            raise ValueError(f"transforms[{label!r}] must be a GradientTransformation, got {tx!r}")
     transforms = dict(transforms)
     resolver = _Labels(labels, transforms)
     return _optax_partition(transforms, resolver)
@@ -395,7 +393,9 @@ def layerwise_decay(
         {'block': -0.5, 'embed': -0.25, 'head': -1.0}
     """
     if not callable(optimizer):
-        raise ValueError(f"optimizer must be a callable learning_rate -> transform, got {optimizer!r}")
+        raise ValueError(
+            f"optimizer must be a callable learning_rate -> transform, got {optimizer!r}"
+        )
     decay = check_float("decay", decay, lo=0.0, lo_open=True)
     default = check_choice("default", default, ["top", "bottom", "error"])
     if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
@@ -405,7 +405,12 @@ def layerwise_decay(
     n = len(layers)
     patterns: dict[str, str] = {}
     for k, entry in enumerate(layers):
-        entry_patterns = (entry,) if isinstance(entry, str) else tuple(entry)
+        if isinstance(entry, str):
+            entry_patterns: tuple[Any, ...] = (entry,)
+        elif isinstance(entry, Sequence):
+            entry_patterns = tuple(entry)
+        else:
+            entry_patterns = ()
         if not entry_patterns or not all(isinstance(p, str) for p in entry_patterns):
             raise ValueError(
                 f"layers[{k}] must be a glob pattern or a non-empty sequence of them, got {entry!r}"
