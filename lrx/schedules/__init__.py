@@ -1,0 +1,46 @@
+"""Learning-rate schedules: frozen, hashable, serializable objects mapping a count to a rate.
+
+Every public schedule function of API.md section 5 is re-exported here (and from ``lrx``).
+"""
+
+from lrx.schedules._base import Schedule as Schedule
+from lrx.schedules._base import schedule_from_config as schedule_from_config
+from lrx.schedules.compose import from_fn as from_fn
+from lrx.schedules.compose import per_epoch as per_epoch
+from lrx.schedules.compose import sequence as sequence
+from lrx.schedules.cosine import cosine_annealing as cosine_annealing
+from lrx.schedules.cosine import cosine_warm_restarts as cosine_warm_restarts
+from lrx.schedules.cyclic import cyclical as cyclical
+from lrx.schedules.cyclic import one_cycle as one_cycle
+from lrx.schedules.decay import constant as constant
+from lrx.schedules.decay import exponential_decay as exponential_decay
+from lrx.schedules.decay import inverse_sqrt as inverse_sqrt
+from lrx.schedules.decay import linear_schedule as linear_schedule
+from lrx.schedules.decay import multistep_decay as multistep_decay
+from lrx.schedules.decay import polynomial_decay as polynomial_decay
+from lrx.schedules.decay import step_decay as step_decay
+from lrx.schedules.warmup import warmup as warmup
+from lrx.schedules.warmup import warmup_cosine as warmup_cosine
+from lrx.schedules.warmup import warmup_stable_decay as warmup_stable_decay
+
+__all__ = [
+    "Schedule",
+    "constant",
+    "cosine_annealing",
+    "cosine_warm_restarts",
+    "cyclical",
+    "exponential_decay",
+    "from_fn",
+    "inverse_sqrt",
+    "linear_schedule",
+    "multistep_decay",
+    "one_cycle",
+    "per_epoch",
+    "polynomial_decay",
+    "schedule_from_config",
+    "sequence",
+    "step_decay",
+    "warmup",
+    "warmup_cosine",
+    "warmup_stable_decay",
+]

@@ -1,15 +1,177 @@
-"""PLACEHOLDER: being implemented (replace this whole file)."""
+"""Composite schedules: ``sequence`` (join), ``per_epoch`` (step per epoch), ``from_fn``."""
 
-_PLACEHOLDER = True
+from __future__ import annotations
 
-def from_fn(*args, **kwargs):
-    raise NotImplementedError('lrx.from_fn is not implemented yet')
+import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from lrx._validate import check_int
+from lrx.schedules._base import Schedule, _set, register, schedule_field, schedules_field
+from lrx.schedules.decay import Constant, _check_sorted_ints, _floordiv
+
+__all__ = ["from_fn", "per_epoch", "sequence"]
 
 
-def per_epoch(*args, **kwargs):
-    raise NotImplementedError('lrx.per_epoch is not implemented yet')
+def _as_schedule(name: str, value: Any) -> Schedule:
+    """A child schedule: a Schedule as is, a number as ``constant``, a callable via ``from_fn``."""
+    if isinstance(value, Schedule):
+        return value
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        try:
+            return Constant(value)
+        except ValueError as e:
+            raise ValueError(f"{name}: {e}") from None
+    if callable(value):
+        return FromFn(value)
+    raise ValueError(f"{name} must be an lrx Schedule, a number or a callable, got {value!r}")
 
 
-def sequence(*args, **kwargs):
-    raise NotImplementedError('lrx.sequence is not implemented yet')
+@register("from_fn")
+class FromFn(Schedule):
+    """Wraps a jittable ``count -> value`` callable; not serializable (torch ``LambdaLR``)."""
 
+    _serializable = False
+
+    fn: Callable[[jax.Array], Any]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.fn, Schedule) or not callable(self.fn):
+            raise ValueError(f"fn must be a callable (count -> learning rate), got {self.fn!r}")
+
+    # Identity of the wrapped function, not its value: works for unhashable callables.
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and other.fn is self.fn  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash((type(self), id(self.fn)))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        value = jnp.asarray(self.fn(t))
+        if not jnp.issubdtype(value.dtype, jnp.floating) and not jnp.issubdtype(
+            value.dtype, jnp.integer
+        ):
+            raise ValueError(f"fn must return a real number or array, got dtype {value.dtype}")
+        return jnp.broadcast_to(value.astype(jnp.float32), t.shape)
+
+
+def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
+    """Wrap a jittable callable ``count -> learning rate`` as a Schedule.
+
+    Formula: ``s(t) = fn(t)``, where ``fn`` receives the count as a float32 array (any
+    shape; it must use ``jnp`` only, no Python branching on the count) and returns a value
+    broadcastable to it. The result is a Schedule (printable, usable in ``sequence``,
+    ``warmup``, ``values``) but it cannot be serialized: ``to_config`` raises ``TypeError``.
+    Two ``from_fn`` schedules are equal when they wrap the same function object.
+
+    Peers: torch ``LambdaLR(lr_lambda)`` with ``lr=1`` (or ``fn = lr * lr_lambda``).
+    A Schedule passed in is returned as is.
+
+    Args:
+        fn: a jittable ``count -> value`` function.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import lrx
+        >>> s = lrx.from_fn(lambda t: 0.1 / jnp.sqrt(1.0 + t))
+        >>> [round(v, 4) for v in s.values(4).tolist()]
+        [0.1, 0.0707, 0.0577, 0.05]
+    """
+    if isinstance(fn, Schedule):
+        return fn
+    return FromFn(fn)
+
+
+@register("sequence")
+class SequenceSchedule(Schedule):
+    """Schedule ``i`` on ``[boundaries[i-1], boundaries[i])``, run on ``t - boundaries[i-1]``."""
+
+    schedules: tuple[Schedule, ...] = schedules_field()
+    boundaries: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
+            raise ValueError(f"schedules must be a list of schedules, got {self.schedules!r}")
+        if not self.schedules:
+            raise ValueError("schedules must hold at least one schedule, got []")
+        _set(
+            self,
+            "schedules",
+            tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
+        )
+        _set(self, "boundaries", _check_sorted_ints("boundaries", self.boundaries))
+        if len(self.boundaries) != len(self.schedules) - 1:
+            raise ValueError(
+                f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} "
+                f"integers, got {list(self.boundaries)!r}"
+            )
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        value = self.schedules[0](t)
+        for b, s in zip(self.boundaries, self.schedules[1:]):
+            value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
+        return value
+
+
+def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
+    """Run schedules one after another; each restarts its own count at its boundary.
+
+    Formula: ``s(t) = schedules[i](t - boundaries[i-1])`` for
+    ``boundaries[i-1] <= t < boundaries[i]`` (``boundaries[-1] = 0`` for the first
+    schedule, the last one runs forever). A number in ``schedules`` means ``constant``;
+    a plain callable means ``from_fn``.
+
+    Peers: torch ``SequentialLR(schedulers, milestones=boundaries)``; optax
+    ``join_schedules(schedules, boundaries)``.
+
+    Args:
+        schedules: one or more schedules.
+        boundaries: ``len(schedules) - 1`` sorted integers >= 0, the update counts where
+            the next schedule takes over.
+
+    Example:
+        >>> import lrx
+        >>> s = lrx.sequence([lrx.linear_schedule(0.0, 1.0, 2), lrx.step_decay(1.0, 2, 0.5)],
+        ...                  boundaries=[2])
+        >>> s.values(7).tolist()
+        [0.0, 0.5, 1.0, 1.0, 0.5, 0.5, 0.25]
+    """
+    return SequenceSchedule(schedules, boundaries)
+
+
+@register("per_epoch")
+class PerEpoch(Schedule):
+    """``s(t) = schedule(t // steps_per_epoch)``: a per-epoch schedule driven by updates."""
+
+    schedule: Schedule = schedule_field()
+    steps_per_epoch: int
+
+    def __post_init__(self) -> None:
+        _set(self, "schedule", _as_schedule("schedule", self.schedule))
+        _set(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        return self.schedule(_floordiv(t, self.steps_per_epoch))
+
+
+def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
+    """Step a schedule once per epoch while the optimizer counts updates.
+
+    Formula: ``s(t) = schedule(floor(t / steps_per_epoch))``: the learning rate of every
+    update in epoch ``e`` is ``schedule(e)``, as a torch scheduler whose ``step()`` is
+    called once per epoch (002_e217ffe235a88214.txt's schedulers are all per-epoch).
+
+    Args:
+        schedule: the per-epoch schedule (a number means ``constant``).
+        steps_per_epoch: updates per epoch; integer >= 1.
+
+    Example:
+        >>> import lrx
+        >>> s = lrx.per_epoch(lrx.step_decay(1.0, step_size=1, gamma=0.5), steps_per_epoch=2)
+        >>> s.values(6).tolist()
+        [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    return PerEpoch(schedule, steps_per_epoch)

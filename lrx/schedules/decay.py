@@ -1,14 +1,65 @@
-"""Decay schedules: constant, step, multistep, exponential, polynomial, linear, inverse sqrt."""
+"""Decay schedules: constant, step, multistep, exponential, polynomial, linear, inverse sqrt.
+
+Every schedule here is monotone (non-increasing for decays with ``gamma <= 1``), evaluated
+in float32 from the count ``t`` (a float32 array), finite for every count up to
+``2**31 - 1``. Powers ``gamma**x`` are computed as ``exp(x * log(gamma))`` with ``log(gamma)``
+taken in float64 on the host, so the relative error stays ~1e-6 even after thousands of
+decays.
+"""
 
 from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_float
+from lrx._validate import check_bool, check_float, check_int
 from lrx.schedules._base import Schedule, _set, register
 
-__all__ = ["constant"]
+__all__ = [
+    "constant",
+    "exponential_decay",
+    "inverse_sqrt",
+    "linear_schedule",
+    "multistep_decay",
+    "polynomial_decay",
+    "step_decay",
+]
+
+
+# -- shared float32 helpers (used by the other schedule modules too) ----------------------
+def _floordiv(t: jax.Array, d: float) -> jax.Array:
+    """``floor(t / d)`` for non-negative float32 ``t`` and an integer ``d >= 1``, exact.
+
+    ``t / d`` rounded to float32 can land on the next integer just below a multiple of
+    ``d``; ``t - fmod(t, d)`` is an exact multiple of ``d``, so the quotient is exact.
+    """
+    return jnp.round((t - jnp.mod(t, d)) / d)
+
+
+def _pow(gamma: float, x: jax.Array) -> jax.Array:
+    """``gamma ** x`` for ``gamma`` in (0, 1] as ``exp(x * log(gamma))`` (log in float64)."""
+    if gamma == 1.0:
+        return jnp.ones_like(x)
+    return jnp.exp(x * math.log(gamma))
+
+
+def _cos_frac(remaining: jax.Array, length: float) -> jax.Array:
+    """``(1 + cos(pi * (1 - remaining / length))) / 2`` written as ``sin²``.
+
+    ``remaining`` is the distance to the end of the cosine (``length - progress``). The
+    ``sin²(pi * remaining / (2 * length))`` form keeps full relative precision near the
+    end of the curve, where ``1 + cos(...)`` would cancel catastrophically in float32.
+    """
+    s = jnp.sin(remaining * (math.pi / (2.0 * length)))
+    return s * s
+
+
+def _check_gamma(gamma: Any) -> float:
+    return check_float("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
 
 
 @register("constant")
@@ -40,28 +91,278 @@ def constant(value: float) -> Schedule:
     return Constant(value)
 
 
-# PLACEHOLDERS below: being implemented (replace)
-def exponential_decay(*args, **kwargs):
-    raise NotImplementedError('lrx.exponential_decay is not implemented yet')
+@register("step_decay")
+class StepDecay(Schedule):
+    """``s(t) = init_value * gamma ** floor(t / step_size)`` (torch ``StepLR``)."""
+
+    init_value: float
+    step_size: int
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        _set(self, "step_size", check_int("step_size", self.step_size, lo=1))
+        _set(self, "gamma", _check_gamma(self.gamma))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        return self.init_value * _pow(self.gamma, _floordiv(t, self.step_size))
 
 
-def inverse_sqrt(*args, **kwargs):
-    raise NotImplementedError('lrx.inverse_sqrt is not implemented yet')
+def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
+    """Step decay: multiply by ``gamma`` every ``step_size`` updates.
+
+    Formula (003_c528f951556b93fa.txt §4.2 "Step Decay"):
+    ``s(t) = init_value * gamma ** floor(t / step_size)``.
+    Same numbers as torch ``StepLR(step_size, gamma)`` with ``lr=init_value``.
+
+    Args:
+        init_value: the learning rate for ``t < step_size``; finite, >= 0.
+        step_size: updates between two decays; integer >= 1.
+        gamma: the decay factor, in (0, 1]. Default 0.1.
+
+    Example:
+        >>> import lrx
+        >>> lrx.step_decay(1.0, step_size=2, gamma=0.5).values(6).tolist()
+        [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
+    """
+    return StepDecay(init_value, step_size, gamma)
 
 
-def linear_schedule(*args, **kwargs):
-    raise NotImplementedError('lrx.linear_schedule is not implemented yet')
+@register("multistep_decay")
+class MultistepDecay(Schedule):
+    """``s(t) = init_value * gamma ** #{m in milestones : m <= t}`` (torch ``MultiStepLR``)."""
+
+    init_value: float
+    milestones: tuple[int, ...]
+    gamma: float = 0.1
+
+    def __post_init__(self) -> None:
+        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        _set(self, "milestones", _check_sorted_ints("milestones", self.milestones))
+        _set(self, "gamma", _check_gamma(self.gamma))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        if not self.milestones:
+            return jnp.full(t.shape, self.init_value, jnp.float32)
+        ms = jnp.asarray(self.milestones, jnp.float32)
+        passed = jnp.searchsorted(ms, t, side="right").astype(jnp.float32)
+        return self.init_value * _pow(self.gamma, passed)
 
 
-def multistep_decay(*args, **kwargs):
-    raise NotImplementedError('lrx.multistep_decay is not implemented yet')
+def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[int, ...]:
+    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple."""
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValueError(f"{name} must be a list of integers, got {values!r}")
+    out = tuple(check_int(f"{name}[{i}]", v, lo=lo) for i, v in enumerate(values))
+    if any(b < a for a, b in zip(out, out[1:])):
+        raise ValueError(f"{name} must be sorted in increasing order, got {list(values)!r}")
+    return out
 
 
-def polynomial_decay(*args, **kwargs):
-    raise NotImplementedError('lrx.polynomial_decay is not implemented yet')
+def multistep_decay(
+    init_value: float, milestones: Sequence[int], gamma: float = 0.1
+) -> Schedule:
+    """Multiply by ``gamma`` at each milestone.
+
+    Formula: ``s(t) = init_value * gamma ** (number of milestones m with m <= t)``, the
+    step decay of 003_c528f951556b93fa.txt §4.2 with hand-placed steps. A milestone listed
+    twice decays twice, as torch. Same numbers as torch ``MultiStepLR(milestones, gamma)``.
+
+    Args:
+        init_value: the learning rate before the first milestone; finite, >= 0.
+        milestones: update counts where the decay happens; sorted integers >= 0.
+        gamma: the decay factor, in (0, 1]. Default 0.1.
+
+    Example:
+        >>> import lrx
+        >>> lrx.multistep_decay(1.0, milestones=[2, 3], gamma=0.5).values(5).tolist()
+        [1.0, 1.0, 0.5, 0.25, 0.25]
+    """
+    return MultistepDecay(init_value, milestones, gamma)
 
 
-def step_decay(*args, **kwargs):
-    raise NotImplementedError('lrx.step_decay is not implemented yet')
+@register("exponential_decay")
+class ExponentialDecay(Schedule):
+    """``s(t) = init_value * gamma ** (t / every)``; floor of the exponent with staircase."""
+
+    init_value: float
+    gamma: float
+    every: int = 1
+    staircase: bool = False
+
+    def __post_init__(self) -> None:
+        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        _set(self, "gamma", _check_gamma(self.gamma))
+        _set(self, "every", check_int("every", self.every, lo=1))
+        _set(self, "staircase", check_bool("staircase", self.staircase))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        x = _floordiv(t, self.every) if self.staircase else t / float(self.every)
+        return self.init_value * _pow(self.gamma, x)
 
 
+def exponential_decay(
+    init_value: float, gamma: float, *, every: int = 1, staircase: bool = False
+) -> Schedule:
+    """Exponential decay: multiply by ``gamma`` per ``every`` updates, smoothly or in steps.
+
+    Formula (003_c528f951556b93fa.txt §4.2 "Exponential Decay", ``eta_t = eta_0 gamma^t``,
+    generalised to a period): ``s(t) = init_value * gamma ** (t / every)``, or
+    ``gamma ** floor(t / every)`` with ``staircase=True``.
+
+    Peers: torch ``ExponentialLR(gamma)`` is ``every=1``. optax
+    ``exponential_decay(init_value, transition_steps=every, decay_rate=gamma,
+    staircase=staircase)`` gives the same numbers.
+
+    Args:
+        init_value: the learning rate at ``t = 0``; finite, >= 0.
+        gamma: the factor applied per ``every`` updates, in (0, 1].
+        every: the decay period in updates; integer >= 1. Default 1.
+        staircase: decay in whole periods (piecewise constant). Default False.
+
+    Example:
+        >>> import lrx
+        >>> s = lrx.exponential_decay(1.0, 0.5, every=2)
+        >>> [round(v, 4) for v in s.values(4).tolist()]
+        [1.0, 0.7071, 0.5, 0.3536]
+    """
+    return ExponentialDecay(init_value, gamma, every, staircase)
+
+
+@register("polynomial_decay")
+class PolynomialDecay(Schedule):
+    """``s(t) = (init_value - end_value) * (1 - min(t, T) / T) ** power + end_value``."""
+
+    init_value: float
+    total_steps: int
+    power: float = 1.0
+    end_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
+        _set(self, "power", check_float("power", self.power, lo=0.0, lo_open=True))
+        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        total = float(self.total_steps)
+        frac = (total - jnp.clip(t, 0.0, total)) / total  # 1 - min(t, T)/T, exact near T
+        return (self.init_value - self.end_value) * frac**self.power + self.end_value
+
+
+def polynomial_decay(
+    init_value: float, total_steps: int, power: float = 1.0, end_value: float = 0.0
+) -> Schedule:
+    """Polynomial decay from ``init_value`` to ``end_value`` over ``total_steps``, then held.
+
+    Formula (the decay part of ``decay_lr_poly`` in 004_7dc5a075b1dee1ce.txt, "warm-up"
+    section): ``s(t) = (init_value - end_value) * (1 - min(t, T) / T) ** power + end_value``
+    with ``T = total_steps``. Put ``lrx.warmup`` in front for the article's full
+    ``decay_lr_poly``.
+
+    Peers: torch ``PolynomialLR(total_iters=T, power=power)`` when ``end_value=0``; optax
+    ``polynomial_schedule(init_value, end_value, power, transition_steps=T)``.
+
+    Args:
+        init_value: the learning rate at ``t = 0``; finite, >= 0.
+        total_steps: updates until ``end_value`` is reached; integer >= 1.
+        power: the exponent ``p``, > 0. Default 1.0 (linear).
+        end_value: the value from ``t = T`` on; finite, >= 0. Default 0.0.
+
+    Example:
+        >>> import lrx
+        >>> lrx.polynomial_decay(1.0, total_steps=4, power=2.0).values(6).tolist()
+        [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+    """
+    return PolynomialDecay(init_value, total_steps, power, end_value)
+
+
+@register("linear_schedule")
+class LinearSchedule(Schedule):
+    """``s(t) = start + (end - start) * min(t, T) / T``."""
+
+    start_value: float
+    end_value: float
+    transition_steps: int
+
+    def __post_init__(self) -> None:
+        _set(self, "start_value", check_float("start_value", self.start_value, lo=0.0))
+        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        _set(
+            self,
+            "transition_steps",
+            check_int("transition_steps", self.transition_steps, lo=1),
+        )
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        total = float(self.transition_steps)
+        done = jnp.clip(t, 0.0, total)
+        # start * (T - t)/T + end * t/T: each term keeps its relative precision.
+        return self.start_value * ((total - done) / total) + self.end_value * (done / total)
+
+
+def linear_schedule(start_value: float, end_value: float, transition_steps: int) -> Schedule:
+    """Linear interpolation from ``start_value`` to ``end_value``, then held.
+
+    Formula: ``s(t) = start_value + (end_value - start_value) * min(t, T) / T`` with
+    ``T = transition_steps`` (the linear warm-up of 004_7dc5a075b1dee1ce.txt when
+    ``start_value = 0``).
+
+    Peers: optax ``linear_schedule(init_value, end_value, transition_steps)``. torch
+    ``LinearLR(start_factor, end_factor, total_iters)`` multiplies the optimizer's ``lr``:
+    it equals ``linear_schedule(lr * start_factor, lr * end_factor, total_iters)``.
+
+    Args:
+        start_value: the value at ``t = 0``; finite, >= 0.
+        end_value: the value from ``t = T`` on; finite, >= 0.
+        transition_steps: length of the ramp in updates; integer >= 1.
+
+    Example:
+        >>> import lrx
+        >>> lrx.linear_schedule(0.0, 1.0, transition_steps=4).values(6).tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
+    """
+    return LinearSchedule(start_value, end_value, transition_steps)
+
+
+@register("inverse_sqrt")
+class InverseSqrt(Schedule):
+    """Linear warm-up to ``peak_value``, then ``peak_value * sqrt(warmup_steps / t)``."""
+
+    peak_value: float
+    warmup_steps: int
+
+    def __post_init__(self) -> None:
+        _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
+        _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=1))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        w = float(self.warmup_steps)
+        ramp = jnp.clip(t, 0.0, w) / w
+        decay = jnp.sqrt(w / jnp.maximum(t, w))
+        return self.peak_value * jnp.where(t < w, ramp, decay)
+
+
+def inverse_sqrt(peak_value: float, warmup_steps: int) -> Schedule:
+    """The Transformer's inverse square-root schedule with linear warm-up.
+
+    Formula: ``s(t) = peak_value * t / W`` for ``t < W``, then
+    ``s(t) = peak_value * sqrt(W / t)``, with ``W = warmup_steps`` (Vaswani et al. 2017's
+    ``d_model**-0.5 * min(t**-0.5, t * W**-1.5)`` rescaled so the peak is ``peak_value``).
+    The warm-up is the linear warm-up of 004_7dc5a075b1dee1ce.txt.
+
+    Peers: HF transformers ``get_inverse_sqrt_schedule(optimizer, num_warmup_steps=W)``
+    (default ``timescale = W``) with the optimizer's ``lr = peak_value``.
+
+    Args:
+        peak_value: the value at ``t = W``; finite, >= 0.
+        warmup_steps: ``W``, the length of the warm-up; integer >= 1.
+
+    Example:
+        >>> import lrx
+        >>> lrx.inverse_sqrt(1.0, warmup_steps=4).values(6).tolist()
+        [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944271802902222]
+        >>> lrx.inverse_sqrt(1.0, warmup_steps=4)(16).item()
+        0.5
+    """
+    return InverseSqrt(peak_value, warmup_steps)
