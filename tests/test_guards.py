@@ -1,0 +1,209 @@
+"""Tests for lrx.skip_nonfinite.
+
+Reference: API.md §2: ``skip_nonfinite(inner, *, max_consecutive=None)`` skips (zero update,
+state kept) any update whose gradients or result are not finite, and counts skips. The
+Adam reference below is the formula of article 000_dbe525d0cf299df4.txt ("Adam"):
+m_t = β1 m_{t−1} + (1−β1) g_t, v_t = β2 v_{t−1} + (1−β2) g_t², update
+−η m̂_t / (√v̂_t + ε) with m̂_t = m_t / (1−β1^t), v̂_t = v_t / (1−β2^t).
+"""
+
+from __future__ import annotations
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from absl.testing import parameterized
+
+import lrx
+from lrx.transforms.guards import SkipNonfiniteState
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _numpy_adam(grads, lr=1e-2, b1=0.9, b2=0.999, eps=1e-8):
+    """Article 000's Adam on a list of finite gradients; returns the parameter deltas."""
+    m = v = np.zeros_like(grads[0], np.float64)
+    deltas = []
+    for t, g in enumerate(grads, start=1):
+        g = np.asarray(g, np.float64)
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        deltas.append(-lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps))
+    return deltas
+
+
+_GRADS = [
+    [1.0, -2.0],
+    [NAN, 1.0],
+    [0.5, 0.25],
+    [INF, -INF],
+    [NAN, NAN],
+    [-1.0, 3.0],
+]
+
+
+class SkipNonfiniteTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_adam_skips_equal_never_seen(self):
+        """Skipped steps leave params and Adam's state untouched (its count included)."""
+        finite = [g for g in _GRADS if np.all(np.isfinite(g))]
+        expected = iter(_numpy_adam(finite))
+        # optax.adam computes float ** int32 (bias correction): standard promotion for it.
+        with jax.numpy_dtype_promotion("standard"):
+            tx = lrx.skip_nonfinite(optax.adam(1e-2))
+            params = jnp.zeros(2)
+            state = self.variant(tx.init)(params)
+            update = self.variant(tx.update)
+            for g in _GRADS:
+                updates, state = update(jnp.asarray(g, jnp.float32), state, params)
+                if np.all(np.isfinite(g)):
+                    np.testing.assert_allclose(updates, next(expected), rtol=1e-5, atol=1e-9)
+                else:
+                    np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
+                params = optax.apply_updates(params, updates)
+                assert np.all(np.isfinite(params))
+        adam_count = state.inner_state[0].count
+        assert int(adam_count) == len(finite)
+        assert int(state.num_skipped) == 3
+        assert int(state.consecutive) == 0
+        assert not bool(state.limit_hit)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_counters_and_limit_flag(self):
+        """num_skipped totals, consecutive resets on a finite step, limit_hit is sticky."""
+        tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9), max_consecutive=2)
+        unlimited = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
+        state = self.variant(tx.init)(jnp.zeros(2))
+        state_u = self.variant(unlimited.init)(jnp.zeros(2))
+        update, update_u = self.variant(tx.update), self.variant(unlimited.update)
+        seen = []
+        for g in _GRADS:
+            g = jnp.asarray(g, jnp.float32)
+            _, state = update(g, state)
+            _, state_u = update_u(g, state_u)
+            seen.append((int(state.num_skipped), int(state.consecutive), bool(state.limit_hit)))
+            assert not bool(state_u.limit_hit)
+        assert seen == [
+            (0, 0, False),
+            (1, 1, False),
+            (1, 0, False),
+            (2, 1, False),
+            (3, 2, True),  # two consecutive skips: the limit is hit
+            (3, 0, True),  # sticky after finite updates resume
+        ]
+        chex.assert_trees_all_equal(state_u.num_skipped, state.num_skipped)
+        chex.assert_type([state.num_skipped, state.consecutive], jnp.int32)
+        chex.assert_type(state.limit_hit, jnp.bool_)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_nonfinite_result_from_finite_grads(self):
+        """Finite gradients whose transformed update overflows are skipped too."""
+        tx = lrx.skip_nonfinite(optax.scale(3e38))
+        state = self.variant(tx.init)(jnp.zeros(2))
+        update = self.variant(tx.update)
+        updates, state = update(jnp.array([2.0, 0.0], jnp.float32), state)
+        np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
+        updates, state = update(jnp.array([0.5, 0.0], jnp.float32), state)
+        np.testing.assert_allclose(updates, [1.5e38, 0.0], rtol=1e-6)
+        assert int(state.num_skipped) == 1
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.parameters(jnp.bfloat16, jnp.float32)
+    def test_dtypes(self, dtype):
+        """bf16 (and f32) gradients: Inf/NaN are detected, outputs keep the update dtype."""
+        tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
+        params = {"w": jnp.ones(3, dtype), "b": jnp.ones(1, dtype)}
+        state = self.variant(tx.init)(params)
+        update = self.variant(tx.update)
+        bad = {"w": jnp.array([1.0, INF, 0.0], dtype), "b": jnp.ones(1, dtype)}
+        updates, state = update(bad, state, params)
+        chex.assert_trees_all_equal_dtypes(updates, params)
+        chex.assert_trees_all_close(updates, jax.tree.map(jnp.zeros_like, params))
+        good = {"w": jnp.array([1.0, 2.0, 0.0], dtype), "b": jnp.ones(1, dtype)}
+        updates, state = update(good, state, params)
+        chex.assert_trees_all_equal_dtypes(updates, params)
+        chex.assert_trees_all_close(updates, jax.tree.map(lambda g: -0.5 * g, good))
+        assert int(state.num_skipped) == 1
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_learning_rate_schedule_does_not_advance(self):
+        """A skipped step is as if it never happened: the schedule's count holds."""
+        sched = lrx.step_decay(1.0, step_size=1, gamma=0.5)
+        tx = lrx.skip_nonfinite(lrx.scale_by_learning_rate(sched))
+        state = self.variant(tx.init)(jnp.zeros(1))
+        update = self.variant(tx.update)
+        outs = []
+        for g in [1.0, NAN, 1.0, INF, 1.0]:
+            u, state = update(jnp.full(1, g, jnp.float32), state)
+            outs.append(float(u[0]))
+        assert outs == [-1.0, 0.0, -0.5, 0.0, -0.25]
+        np.testing.assert_allclose(lrx.learning_rate(state), 0.25)
+
+
+def test_extra_args_reach_reduce_on_plateau():
+    """``value=`` passes through to reduce_on_plateau; a skipped step drops its observation."""
+    inner = optax.chain(optax.sgd(1.0), lrx.reduce_on_plateau(factor=0.5, patience=0))
+    tx = lrx.skip_nonfinite(inner)
+    assert isinstance(tx, optax.GradientTransformationExtraArgs)
+    state = tx.init(jnp.zeros(1))
+    step = jax.jit(lambda g, s, v: tx.update(g, s, value=v))
+    one = jnp.ones(1, jnp.float32)
+    _, state = step(one, state, jnp.float32(1.0))  # best 1.0
+    _, state = step(jnp.full(1, NAN, jnp.float32), state, jnp.float32(5.0))  # skipped
+    plateau = state.inner_state[1]
+    assert float(plateau.scale) == 1.0 and int(plateau.count) == 1
+    u, state = step(one, state, jnp.float32(5.0))  # worse: scale 0.5
+    assert float(state.inner_state[1].scale) == 0.5
+    np.testing.assert_allclose(u, [-0.5])
+
+
+def test_lax_scan_training_loop():
+    """Inside a jitted lax.scan loop, skipped steps leave the trajectory of the finite ones."""
+    grads = jnp.asarray(_GRADS, jnp.float32)
+    tx = lrx.skip_nonfinite(optax.sgd(0.1, momentum=0.9), max_consecutive=3)
+    ref_tx = optax.sgd(0.1, momentum=0.9)
+
+    @jax.jit
+    def train(params):
+        def body(carry, g):
+            p, s = carry
+            u, s = tx.update(g, s, p)
+            return (optax.apply_updates(p, u), s), None
+
+        (p, s), _ = jax.lax.scan(body, (params, tx.init(params)), grads)
+        return p, s
+
+    params, state = train(jnp.zeros(2))
+    p, s = jnp.zeros(2), ref_tx.init(jnp.zeros(2))
+    for g in grads:
+        if bool(jnp.all(jnp.isfinite(g))):
+            u, s = ref_tx.update(g, s, p)
+            p = optax.apply_updates(p, u)
+    chex.assert_trees_all_close(params, p, rtol=1e-6)
+    assert int(state.num_skipped) == 3 and not bool(state.limit_hit)
+    assert isinstance(state, SkipNonfiniteState)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "3"])
+def test_max_consecutive_validation(bad):
+    with pytest.raises(ValueError, match="max_consecutive must be"):
+        lrx.skip_nonfinite(optax.sgd(0.1), max_consecutive=bad)
+
+
+def test_inner_validation():
+    with pytest.raises(ValueError, match="inner must be a GradientTransformation"):
+        lrx.skip_nonfinite(lambda g: g)
+
+
+def test_state_is_arrays_and_serializes():
+    """State leaves are arrays; flax.serialization round-trips it."""
+    serialization = pytest.importorskip("flax.serialization")
+    tx = lrx.skip_nonfinite(optax.sgd(0.1, momentum=0.9), max_consecutive=2)
+    state = tx.init({"w": jnp.ones(2)})
+    _, state = tx.update({"w": jnp.array([NAN, 1.0], jnp.float32)}, state)
+    assert all(isinstance(x, jax.Array) for x in jax.tree.leaves(state))
+    restored = serialization.from_bytes(tx.init({"w": jnp.ones(2)}), serialization.to_bytes(state))
+    chex.assert_trees_all_equal(restored, state)
