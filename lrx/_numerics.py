@@ -27,8 +27,20 @@ def safe_increment(count: jax.Array) -> jax.Array:
 
 
 def bias_correction(decay: float, count: jax.Array, dtype: Any = jnp.float32) -> jax.Array:
-    """``1 - decay**count`` computed in ``dtype``; finite for counts up to int32 max."""
+    """``1 - decay**count`` computed in ``dtype``; finite for counts up to int32 max.
+
+    For a Python ``decay`` in ``(0, 1)`` it is ``-expm1(count * log(decay))`` with
+    ``log(decay)`` taken in float64, so the result keeps ``dtype``'s relative precision
+    (``1 - 0.999**1`` in float32 via ``float32(0.999)`` is off by 1.3e-5; this is off by
+    ~1e-7, as torch and NumPy's float64 bias correction).
+    """
     c = jnp.asarray(count).astype(dtype)
+    if isinstance(decay, (int, float)) and not isinstance(decay, bool):
+        d = float(decay)
+        if d == 0.0:  # 0**0 = 1, 0**t = 0 for t > 0
+            return jnp.where(c > 0, jnp.ones([], dtype), jnp.zeros([], dtype))
+        if 0.0 < d < 1.0:
+            return -jnp.expm1(c * jnp.asarray(math.log(d), dtype))
     return 1 - jnp.asarray(decay, dtype) ** c
 
 
@@ -57,3 +69,73 @@ def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[
     if callable(learning_rate):
         return learning_rate
     raise ValueError(f"{name} must be a float, a scalar array, a Schedule or a callable, got {learning_rate!r}")
+
+
+# -- helpers shared by the adaptive transforms (momentum, adagrad, rms, adam) ------------
+
+
+def compute_dtype(*dtypes: Any) -> Any:
+    """The dtype moments are updated in: the promotion of ``dtypes`` with float32.
+
+    bfloat16/float16 moments are updated in float32 (``g**2`` of a float16 gradient above
+    256 would overflow otherwise) and stored back in their own dtype; float64 stays float64.
+    """
+    out = jnp.dtype(jnp.float32)
+    for d in dtypes:
+        out = jnp.promote_types(out, d)
+    return out
+
+
+def canonical_float_dtype(name: str, dtype: Any) -> Any:
+    """Validate an optional floating dtype argument (``None`` passes through)."""
+    if dtype is None:
+        return None
+    try:
+        dt = jnp.dtype(dtype)
+    except TypeError as e:
+        raise ValueError(f"{name} must be None or a floating dtype, got {dtype!r}") from e
+    if not jnp.issubdtype(dt, jnp.floating):
+        raise ValueError(f"{name} must be None or a floating dtype, got {dtype!r}")
+    return dt
+
+
+def safe_div(num: jax.Array, den: jax.Array) -> jax.Array:
+    """``num / den``, and 0 where ``den == 0`` (only reachable with ``eps == 0``)."""
+    ok = den > 0
+    return jnp.where(ok, num / jnp.where(ok, den, jnp.ones_like(den)), jnp.zeros_like(num))
+
+
+def check_tree_match(name: str, updates: Any, reference: Any) -> None:
+    """Raise ``ValueError`` unless ``updates`` has the structure and shapes of ``reference``.
+
+    ``reference`` is a moment tree of the state made by ``init``. Structures and shapes are
+    static, so this runs at trace time and costs nothing inside ``jit``.
+    """
+    u_def = jax.tree.structure(updates)
+    r_def = jax.tree.structure(reference)
+    if u_def != r_def:
+        raise ValueError(
+            f"{name}: the update tree does not match the state created by init "
+            f"(init it with params of the same structure as the updates). "
+            f"updates: {u_def}; state: {r_def}"
+        )
+    paths = jax.tree_util.tree_leaves_with_path(updates)
+    for (path, u), r in zip(paths, jax.tree.leaves(reference), strict=True):
+        if jnp.shape(u) != jnp.shape(r):
+            raise ValueError(
+                f"{name}: the update at {jax.tree_util.keystr(path) or '<root>'} has shape "
+                f"{jnp.shape(u)} but the state created by init has shape {jnp.shape(r)}"
+            )
+
+
+def tree_map_multi(
+    fn: Callable[..., tuple[Any, ...]], n: int, tree: Any, *rest: Any
+) -> tuple[Any, ...]:
+    """Map ``fn`` (returning an ``n``-tuple) over the leaves of trees shaped like ``tree``.
+
+    Returns ``n`` trees, each with the structure of ``tree``.
+    """
+    treedef = jax.tree.structure(tree)
+    columns = [treedef.flatten_up_to(t) for t in (tree, *rest)]
+    results = [fn(*xs) for xs in zip(*columns, strict=True)]
+    return tuple(treedef.unflatten([r[i] for r in results]) for i in range(n))

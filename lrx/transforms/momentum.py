@@ -1,7 +1,112 @@
-"""PLACEHOLDER: being implemented (replace this whole file)."""
+"""``scale_by_momentum``: heavy-ball and Nesterov momentum with torch.optim.SGD's semantics.
 
-_PLACEHOLDER = True
+Article 004_7dc5a075b1dee1ce.txt (动量方法) describes momentum as "not only this step's
+gradient direction but also the previous one": the update direction is the gradient plus
+the decayed previous direction, starting from zero momentum so that the first step follows
+the gradient alone.
+"""
 
-def scale_by_momentum(*args, **kwargs):
-    raise NotImplementedError('lrx.scale_by_momentum is not implemented yet')
+from __future__ import annotations
 
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+
+from lrx._numerics import (
+    check_tree_match,
+    compute_dtype,
+    safe_increment,
+    tree_map_multi,
+    zero_count,
+)
+from lrx._validate import check_bool, check_float
+
+__all__ = ["ScaleByMomentumState", "scale_by_momentum"]
+
+
+class ScaleByMomentumState(NamedTuple):
+    """State of :func:`scale_by_momentum`.
+
+    Attributes:
+        count: int32, updates applied so far (saturates at int32 max).
+        momentum: the momentum buffer ``b``, a tree like the params (same dtypes).
+    """
+
+    count: jax.Array
+    momentum: Any
+
+
+def scale_by_momentum(
+    decay: float = 0.9, *, nesterov: bool = False, dampening: float = 0.0
+) -> optax.GradientTransformation:
+    r"""Heavy-ball (or Nesterov) momentum, exactly as ``torch.optim.SGD``'s buffer.
+
+    Formula (``t = 1, 2, ...`` the update number, ``g_t`` the incoming update)::
+
+        b_1 = g_1                                   (the first step is undampened)
+        b_t = decay * b_{t-1} + (1 - dampening) * g_t      (t > 1)
+        output = b_t                  (nesterov=False)
+        output = g_t + decay * b_t    (nesterov=True)
+
+    This is the momentum of article 004_7dc5a075b1dee1ce.txt (动量方法: the first step
+    follows the gradient, later steps add the decayed previous direction) and the buffer of
+    ``torch.optim.SGD(momentum=decay, dampening=..., nesterov=...)``. With
+    ``dampening=0`` it equals ``optax.trace(decay, nesterov)``. The learning rate is not
+    applied here: chain :func:`lrx.scale_by_learning_rate` after it, so that (as in torch)
+    the learning rate multiplies the buffer, not the gradients accumulated into it.
+
+    Args:
+        decay: momentum coefficient, in ``[0, 1]`` (default 0.9).
+        nesterov: use Nesterov momentum (default ``False``); needs ``decay > 0`` and
+            ``dampening == 0``, as torch.
+        dampening: in ``[0, 1]`` (default 0); scales the gradient added to the buffer
+            after the first step.
+
+    Returns:
+        A ``GradientTransformation`` with state :class:`ScaleByMomentumState`.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.scale_by_momentum(0.5)
+        >>> state = tx.init(jnp.zeros(2))
+        >>> u, state = tx.update(jnp.ones(2), state)  # b_1 = g_1
+        >>> u, state = tx.update(jnp.ones(2), state)  # b_2 = 0.5 * 1 + 1
+        >>> u.tolist()
+        [1.5, 1.5]
+    """
+    decay = check_float("decay", decay, lo=0.0, hi=1.0)
+    nesterov = check_bool("nesterov", nesterov)
+    dampening = check_float("dampening", dampening, lo=0.0, hi=1.0)
+    if nesterov and (decay <= 0 or dampening != 0):
+        raise ValueError(
+            "nesterov=True requires decay > 0 and dampening == 0 (as torch.optim.SGD), "
+            f"got decay={decay!r}, dampening={dampening!r}"
+        )
+
+    def init_fn(params):
+        return ScaleByMomentumState(
+            count=zero_count(), momentum=jax.tree.map(jnp.zeros_like, params)
+        )
+
+    def update_fn(updates, state, params=None):
+        del params
+        check_tree_match("scale_by_momentum", updates, state.momentum)
+        first = state.count == 0
+
+        def leaf(g, b):
+            cdt = compute_dtype(g.dtype, b.dtype)
+            g_c = g.astype(cdt)
+            if dampening == 0:
+                coef = jnp.ones([], cdt)
+            else:  # b_1 = g_1 undampened (torch); b_0 = 0 so only the coefficient differs
+                coef = jnp.where(first, jnp.ones([], cdt), jnp.asarray(1 - dampening, cdt))
+            b_new = decay * b.astype(cdt) + coef * g_c
+            out = g_c + decay * b_new if nesterov else b_new
+            return out.astype(g.dtype), b_new.astype(b.dtype)
+
+        out, momentum = tree_map_multi(leaf, 2, updates, state.momentum)
+        return out, ScaleByMomentumState(count=safe_increment(state.count), momentum=momentum)
+
+    return optax.GradientTransformation(init_fn, update_fn)

@@ -1,0 +1,103 @@
+"""Tests of lrx.scale_by_momentum against the article's momentum and torch.optim.SGD.
+
+Reference: article 004_7dc5a075b1dee1ce.txt, 动量方法 (the first step follows the gradient,
+later steps add the decayed previous direction), with torch.optim.SGD's dampening and
+Nesterov variants (tests/numpy_refs.py::momentum_ref).
+"""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from absl.testing import parameterized
+
+import lrx
+from lrx._numerics import INT32_MAX
+from tests.numpy_refs import make_grads, momentum_ref, run_updates, tree_ref
+
+GRADS = make_grads(20)
+PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
+
+
+class MomentumTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(
+        ("heavy_ball", 0.9, False, 0.0),
+        ("nesterov", 0.9, True, 0.0),
+        ("dampening", 0.8, False, 0.3),
+        ("zero_decay", 0.0, False, 0.0),
+        ("full_dampening", 0.5, False, 1.0),
+    )
+    def test_matches_reference(self, decay, nesterov, dampening):
+        """004 动量方法 / torch.optim.SGD buffer over 20 steps, b_1 = g_1 undampened."""
+        tx = lrx.scale_by_momentum(decay, nesterov=nesterov, dampening=dampening)
+        outs, state = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
+        expected = tree_ref(momentum_ref, GRADS, decay, nesterov=nesterov, dampening=dampening)
+        chex.assert_trees_all_close(outs, expected, rtol=1e-5, atol=1e-6)
+        assert int(state.count) == len(GRADS)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    @parameterized.named_parameters(("plain", False), ("nesterov", True))
+    def test_equals_optax_trace(self, nesterov):
+        """With dampening=0 the buffer is optax.trace's."""
+        tx = lrx.scale_by_momentum(0.9, nesterov=nesterov)
+        ref = optax.trace(0.9, nesterov=nesterov)
+        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
+        ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
+        chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5, atol=1e-7)
+
+
+def test_inside_optax_chain_gives_optax_sgd():
+    """lrx momentum mixed with optax's scaling reproduces optax.sgd(momentum=0.9)."""
+    tx = optax.chain(lrx.scale_by_momentum(0.9, nesterov=True), optax.scale(-0.1))
+    ref = optax.sgd(0.1, momentum=0.9, nesterov=True)
+    outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
+    chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parity
+def test_torch_sgd_dampening_parity():
+    """torch.optim.SGD(momentum, dampening) trajectory equals lrx.sgd's (float32)."""
+    torch = pytest.importorskip("torch")
+    w0 = np.linspace(-1.0, 1.0, 6).astype(np.float32)
+    grads = [g["w"].reshape(-1) for g in GRADS[:10]]
+    p = torch.nn.Parameter(torch.tensor(w0))
+    opt = torch.optim.SGD([p], lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)
+    tx = lrx.sgd(0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)
+    w = jnp.asarray(w0)
+    state = tx.init(w)
+    for g in grads:
+        p.grad = torch.tensor(g)
+        opt.step()
+        u, state = tx.update(jnp.asarray(g), state, w)
+        w = optax.apply_updates(w, u)
+    np.testing.assert_allclose(np.asarray(w), p.detach().numpy(), rtol=1e-5, atol=1e-7)
+
+
+def test_count_saturates_and_stays_finite():
+    tx = lrx.scale_by_momentum(0.9, dampening=0.5)
+    state = tx.init(PARAMS)._replace(count=jnp.asarray(INT32_MAX, jnp.int32))
+    u, state = tx.update(GRADS[0], state)
+    assert state.count.dtype == jnp.int32 and int(state.count) == INT32_MAX
+    chex.assert_tree_all_finite(u)
+    # not the first step: the gradient is dampened
+    chex.assert_trees_all_close(u, jax.tree.map(lambda g: 0.5 * g, GRADS[0]), rtol=1e-6)
+
+
+def test_mismatched_tree_raises():
+    tx = lrx.scale_by_momentum()
+    state = tx.init({"w": jnp.zeros(3)})
+    with pytest.raises(ValueError, match="update tree does not match the state"):
+        tx.update({"v": jnp.ones(3)}, state)
+    with pytest.raises(ValueError, match="shape"):
+        tx.update({"w": jnp.ones(4)}, state)
+
+
+def test_nesterov_needs_momentum_and_no_dampening():
+    with pytest.raises(ValueError, match="nesterov"):
+        lrx.scale_by_momentum(0.0, nesterov=True)
+    with pytest.raises(ValueError, match="dampening"):
+        lrx.scale_by_momentum(0.9, nesterov=True, dampening=0.1)
