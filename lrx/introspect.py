@@ -119,7 +119,7 @@ def learning_rate(opt_state: Any) -> jax.Array | dict[str, jax.Array]:
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> tx = lrx.chain(
-        ...     lrx.scale_by_learning_rate(lambda count: 0.1 * 0.5**count),  # halves each update
+        ...     lrx.scale_by_learning_rate(lrx.step_decay(0.1, step_size=1, gamma=0.5)),
         ...     lrx.reduce_on_plateau(factor=0.5, patience=0),
         ... )
         >>> state = tx.init(jnp.zeros(2))

@@ -53,7 +53,7 @@ class LearningRateTest(chex.TestCase):
         read = self.variant(lrx.learning_rate)
         state = tx.init(jnp.zeros(2))
         expected_scale = [1.0, 0.5, 0.25, 0.25]
-        for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale)):
+        for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale, strict=True)):
             _, state = tx.update(jnp.ones(2), state, value=value)
             np.testing.assert_allclose(read(state), _schedule_np(k) * scale, rtol=1e-6)
         state = lrx.observe(state, 5.0)  # a later per-epoch observation cuts it again
@@ -101,7 +101,9 @@ def test_optax_partition_and_nested_partition_keys():
     )
     lr = lrx.learning_rate(tx.init(_params()))
     assert set(lr) == {"vision", "text/a", "text/b"}
-    np.testing.assert_allclose([lr["vision"], lr["text/a"], lr["text/b"]], [0.2, 0.3, 0.4], rtol=1e-6)
+    np.testing.assert_allclose(
+        [lr["vision"], lr["text/a"], lr["text/b"]], [0.2, 0.3, 0.4], rtol=1e-6
+    )
 
 
 def test_several_rates_and_scales_multiply():
@@ -133,7 +135,9 @@ def test_round_trip_through_flax_serialization():
     )
     pstate = ptx.init(_params())
     _, pstate = ptx.update(jax.tree.map(jnp.ones_like, _params()), pstate)
-    prestored = flax.serialization.from_bytes(ptx.init(_params()), flax.serialization.to_bytes(pstate))
+    prestored = flax.serialization.from_bytes(
+        ptx.init(_params()), flax.serialization.to_bytes(pstate)
+    )
     chex.assert_trees_all_close(
         lrx.learning_rate(prestored), {"v": jnp.float32(0.1), "t": jnp.float32(0.1)}
     )
@@ -167,5 +171,5 @@ def test_nnx_optimizer_state_is_read_directly():
     ids=["bare_transform", "optax_adam", "plateau_alone", "identity"],
 )
 def test_error_without_learning_rate(tx):
-    with pytest.raises(ValueError, match="holds no learning rate.*scale_by_learning_rate"):
+    with pytest.raises(ValueError, match=r"holds no learning rate.*scale_by_learning_rate"):
         lrx.learning_rate(tx.init(jnp.zeros(2)))

@@ -10,6 +10,7 @@ The mapping is ``lr = base_lr * scale``, ``min_lr = base_lr * min_scale``.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import chex
@@ -31,8 +32,18 @@ CONFIGS = {c["name"]: c for c in GOLDEN["configs"]}
 NAMED = [(name, name) for name in CONFIGS]
 
 
-def _numpy_plateau(metrics, *, factor=0.1, patience=10, threshold=1e-4, threshold_mode="rel",
-                   cooldown=0, min_scale=0.0, mode="min", eps=0.0):
+def _numpy_plateau(
+    metrics,
+    *,
+    factor=0.1,
+    patience=10,
+    threshold=1e-4,
+    threshold_mode="rel",
+    cooldown=0,
+    min_scale=0.0,
+    mode="min",
+    eps=0.0,
+):
     """NumPy reference in scale space, written from the rule in the module docstring."""
     best = math.inf if mode == "min" else -math.inf
     scale, bad, cd = 1.0, 0, 0
@@ -84,13 +95,11 @@ class GoldenTest(chex.TestCase):
     def test_observe_with_per_step_updates_matches_torch(self, name):
         cfg = CONFIGS[name]
         base_lr = cfg["base_lr"]
-        tx = lrx.chain(
-            lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"])
-        )
+        tx = lrx.chain(lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"]))
         update = self.variant(tx.update)
         observe = self.variant(lrx.observe)
         state = tx.init(jnp.zeros(2))
-        for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"]):
+        for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
             for _ in range(2):  # two steps per "epoch": the scale holds without value
                 u, state = update(jnp.ones(2), state)
             state = observe(state, jnp.float32(m))
@@ -254,7 +263,8 @@ def test_observe_reaches_nested_containers():
     state = {"opt": tx.init({"x": jnp.zeros(2), "y": jnp.zeros(3)}), "other": jnp.ones(2)}
     state = lrx.observe(lrx.observe(state, 1.0), 2.0)
     found = [
-        s for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, ReduceOnPlateauState))
+        s
+        for s in jax.tree.leaves(state, is_leaf=lambda x: isinstance(x, ReduceOnPlateauState))
         if isinstance(s, ReduceOnPlateauState)
     ]
     assert len(found) == 2
@@ -302,7 +312,7 @@ def test_observe_errors():
     ],
 )
 def test_validation(kwargs, name):
-    ((arg, value),) = kwargs.items()
+    ((_arg, value),) = kwargs.items()
     with pytest.raises(ValueError, match=rf"^{name} must .*got {value!r}"):
         lrx.reduce_on_plateau(**kwargs)
 
@@ -369,7 +379,7 @@ def test_adam_plus_plateau_one_liner_trains_and_drops_lr():
         losses.append(float(loss))
         lrs.append(float(lrx.learning_rate(state)))
     assert lrs[0] == pytest.approx(0.1)
-    assert all(b <= a for a, b in zip(lrs, lrs[1:]))
+    assert all(b <= a for a, b in itertools.pairwise(lrs))
     assert lrs[-1] <= 0.1 * 0.5**3  # several plateaus were detected and cut
     assert losses[-1] < 1e-2 * losses[0]
     assert np.mean(losses[-3:]) < np.mean(losses[3:8])  # below the first plateau

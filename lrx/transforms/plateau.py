@@ -85,9 +85,7 @@ def _observe(state: ReduceOnPlateauState, value: jax.Array) -> ReduceOnPlateauSt
     num_bad = jnp.where(better, zero, safe_increment(state.num_bad_epochs))
 
     in_cooldown = state.cooldown_counter > 0
-    cooldown_counter = jnp.where(
-        in_cooldown, state.cooldown_counter - 1, state.cooldown_counter
-    )
+    cooldown_counter = jnp.where(in_cooldown, state.cooldown_counter - 1, state.cooldown_counter)
     num_bad = jnp.where(in_cooldown, zero, num_bad)
 
     reduce = num_bad > state.patience
@@ -178,6 +176,15 @@ def reduce_on_plateau(
         ...     u, state = tx.update(jnp.ones(2), state, value=loss)
         >>> state.scale.item(), state.best.item(), u.tolist()
         (0.5, 0.5, [0.5, 0.5])
+
+        Adam + Reduce on Plateau (article 000) in one line, observed once per epoch:
+
+        >>> opt = lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau(patience=5))
+        >>> state = opt.init(jnp.zeros(2))
+        >>> for val_loss in [0.9, 0.8] + [0.85] * 6:  # 6 epochs without progress > 5
+        ...     state = lrx.observe(state, val_loss)
+        >>> round(lrx.learning_rate(state).item(), 8)
+        0.0001
     """
     factor = check_float("factor", factor, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
     patience = check_int("patience", patience, lo=0)
@@ -254,7 +261,9 @@ def observe(opt_state: Any, value: Any) -> Any:
     """
     metric = _as_metric(value)
     found = [
-        s for s in jax.tree.leaves(opt_state, is_leaf=_is_plateau) if isinstance(s, ReduceOnPlateauState)
+        s
+        for s in jax.tree.leaves(opt_state, is_leaf=_is_plateau)
+        if isinstance(s, ReduceOnPlateauState)
     ]
     if not found:
         raise ValueError(
@@ -279,7 +288,7 @@ def _observe_any(state: ReduceOnPlateauState, metric: jax.Array) -> ReduceOnPlat
         return _observe(state, metric)
     values = ReduceOnPlateauState(*(x.get_value() if _is_variable(x) else x for x in state))
     new = _observe(values, metric)
-    for var, value in zip(state, new):
+    for var, value in zip(state, new, strict=True):
         if _is_variable(var):
             var.set_value(value)
     return state
