@@ -383,3 +383,15 @@ def test_adam_plus_plateau_one_liner_trains_and_drops_lr():
     assert lrs[-1] <= 0.1 * 0.5**3  # several plateaus were detected and cut
     assert losses[-1] < 1e-2 * losses[0]
     assert np.mean(losses[-3:]) < np.mean(losses[3:8])  # below the first plateau
+
+
+def test_observe_and_value_through_skip_nonfinite():
+    tx = lrx.skip_nonfinite(
+        lrx.chain(lrx.scale_by_learning_rate(0.1), lrx.reduce_on_plateau(factor=0.5, patience=0))
+    )
+    state = tx.init(jnp.zeros(2))
+    state = lrx.observe(lrx.observe(state, 1.0), 2.0)
+    np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.05, rtol=1e-6)
+    u, state = tx.update(jnp.ones(2), state, value=3.0)  # value reaches the inner plateau
+    np.testing.assert_allclose(np.asarray(u), [-0.025, -0.025], rtol=1e-6)
+    np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.025, rtol=1e-6)
