@@ -162,7 +162,8 @@ def rms_ref(
         if bias_correction:
             s_hat = s / (1 - decay**t)
             mu_hat = mu / (1 - decay**t)
-        var = s_hat - mu_hat * mu_hat if centered else s_hat
+        # centered: clamped at 0 as lrx (rounding can make s − μ² slightly negative)
+        var = np.maximum(s_hat - mu_hat * mu_hat, 0.0) if centered else s_hat
         den = np.sqrt(var + eps) if eps_in_sqrt else np.sqrt(var) + eps
         out.append(g / den)
     return out
