@@ -140,8 +140,12 @@ def _grid_loss(loss_fn: Callable[[Any], Any], points: np.ndarray) -> np.ndarray:
                 f"loss_fn must return a scalar for a point of shape (2,), got shape {out.shape[1:]}"
             )
         return out
-    except (jax.errors.TracerArrayConversionError, jax.errors.ConcretizationTypeError,
-            jax.errors.TracerBoolConversionError, jax.errors.TracerIntegerConversionError):
+    except (
+        jax.errors.TracerArrayConversionError,
+        jax.errors.ConcretizationTypeError,
+        jax.errors.TracerBoolConversionError,
+        jax.errors.TracerIntegerConversionError,
+    ):
         # loss_fn is plain NumPy (not traceable): evaluate point by point.
         return np.array([float(np.asarray(loss_fn(p))) for p in points], dtype=np.float64)
 

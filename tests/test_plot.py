@@ -69,8 +69,9 @@ def _quadratic(th):
 def test_trajectory_contours_paths_and_colorbar():
     p1 = np.array([[-1.0, 1.0], [0.0, 0.5], [1.0, 0.0]])
     p2 = np.array([[1.5, -1.0], [1.2, -0.2]])
-    fig = lrx.plot.trajectory(_quadratic, {"sgd": p1, "adam": p2}, (-2, 2), (-1.5, 1.5),
-                              resolution=20)
+    fig = lrx.plot.trajectory(
+        _quadratic, {"sgd": p1, "adam": p2}, (-2, 2), (-1.5, 1.5), resolution=20
+    )
     assert isinstance(fig, Figure)
     ax, cax = fig.axes
     assert cax.get_ylabel() == "Loss"
@@ -98,8 +99,9 @@ def test_trajectory_numpy_loss_and_log_levels():
         th = np.asarray(th)  # not traceable: forces the point-by-point fallback
         return float((th[0] - 1.0) ** 2 + th[1] ** 2 + 0.1)
 
-    fig = lrx.plot.trajectory(np_loss, np.array([[0.0, 0.0], [1.0, 0.0]]), (-1, 2), (-1, 1),
-                              resolution=5, log_levels=True)
+    fig = lrx.plot.trajectory(
+        np_loss, np.array([[0.0, 0.0], [1.0, 0.0]]), (-1, 2), (-1, 1), resolution=5, log_levels=True
+    )
     assert len(calls) >= 25
     ax = fig.axes[0]
     (cs,) = [c for c in ax.collections if hasattr(c, "levels")]
