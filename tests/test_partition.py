@@ -229,7 +229,8 @@ def test_non_string_pattern_keys():
 
 # -- numbers: per-group transforms equal separate optimizers ------------------------------
 @pytest.mark.parity
-def test_article_004_vision_text_torch():
+@pytest.mark.parametrize("lib", ["optax", "lrx"])
+def test_article_004_vision_text_torch(lib):
     """Article 004's torch code with param groups, against lrx.partition (live torch)."""
     torch = pytest.importorskip("torch")
     params = _params()
@@ -246,7 +247,7 @@ def test_article_004_vision_text_torch():
         momentum=0.9,
     )
     tx = lrx.partition(
-        {"vision": optax.sgd(1e-2, momentum=0.9), "text": optax.sgd(1e-3, momentum=0.9)},
+        {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
         {"vision/**": "vision", "text/**": "text"},
     )
     state = tx.init(params)
@@ -304,7 +305,8 @@ class VariantTest(chex.TestCase):
         assert all(0.02 < float(m) <= 0.04 + 1e-6 for m in jax.tree.leaves(moved))
 
     @chex.variants(with_jit=True, without_jit=True)
-    def test_article_004_vision_text_numpy(self):
+    @parameterized.parameters("optax", "lrx")
+    def test_article_004_vision_text_numpy(self, lib):
         """Article 004 (实践操作): SGD momentum 0.9, vision lr 1e-2, text lr 1e-3.
 
         NumPy reference of torch's SGD with momentum: b_t = μ b_{t−1} + g_t (b_1 = g_1),
@@ -312,7 +314,7 @@ class VariantTest(chex.TestCase):
         """
         params = _params()
         tx = lrx.partition(
-            {"vision": optax.sgd(1e-2, momentum=0.9), "text": optax.sgd(1e-3, momentum=0.9)},
+            {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
             {"vision/**": "vision", "text/**": "text"},
         )
         init, update = self.variant(tx.init), self.variant(tx.update)
@@ -335,11 +337,12 @@ class VariantTest(chex.TestCase):
             chex.assert_trees_all_close(p, ref, rtol=1e-5, atol=1e-7)
 
     @chex.variants(with_jit=True, without_jit=True)
-    def test_layerwise_decay_rates(self):
+    @parameterized.parameters("optax", "lrx")
+    def test_layerwise_decay_rates(self, lib):
         """LLRD: with n layers ordered bottom to top, layer k's SGD rate is lr · decay^(n−1−k)."""
         params = _params()
         lr, decay, n = 0.1, 0.5, len(_LAYERS)
-        tx = lrx.layerwise_decay(optax.sgd, lr, decay, _LAYERS)
+        tx = lrx.layerwise_decay(lambda r: _sgd(lib, r), lr, decay, _LAYERS)
         grads = _grads(params, 3)
         updates, _ = self.variant(tx.update)(grads, self.variant(tx.init)(params), params)
         factor = {

@@ -70,8 +70,8 @@ def skip_nonfinite(
         A ``GradientTransformationExtraArgs`` with state :class:`SkipNonfiniteState`.
 
     Example:
-        >>> import jax.numpy as jnp, optax, lrx
-        >>> tx = lrx.skip_nonfinite(optax.sgd(0.1), max_consecutive=1)
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.skip_nonfinite(lrx.sgd(0.1), max_consecutive=1)
         >>> state = tx.init(jnp.zeros(2))
         >>> u, state = tx.update(jnp.array([1.0, jnp.nan]), state)
         >>> u.tolist(), state.num_skipped.item(), bool(state.limit_hit)

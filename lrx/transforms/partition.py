@@ -139,8 +139,9 @@ def _mapping_as_label_tree(labels: Mapping[Any, Any], params: Any) -> Any | None
     return treedef.unflatten(resolved)
 
 
-def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> Any:
-    paths, treedef = _flatten(params)
+def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> list[Hashable]:
+    """The label of each parameter of ``params`` (leaf order): its first matching pattern's."""
+    paths, _ = _flatten(params)
     labels: list[Hashable] = []
     unmatched: list[str] = []
     for path in paths:
@@ -156,7 +157,7 @@ def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> Any:
             {
                 f"{p!r} matches whole paths only; use '{p}/**' for everything under it"
                 for p in patterns
-                if any(path.startswith(p + "/") for path in unmatched)
+                if any(glob_match(p + "/**", path) for path in unmatched)
             }
         )
         raise ValueError(
@@ -166,7 +167,7 @@ def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> Any:
             + "".join(f"hint: {h}\n" for h in hints)
             + "Add patterns for them, or '**' as the last pattern to catch the rest."
         )
-    return treedef.unflatten(labels)
+    return labels
 
 
 def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
@@ -205,7 +206,7 @@ class _PatternLabels:
         except TypeError:  # an unhashable treedef (exotic node metadata): no cache
             cached = None
         if cached is None:
-            cached = jax.tree.leaves(_resolve_patterns(self.patterns, params))
+            cached = _resolve_patterns(self.patterns, params)
             _check_known(cached, self.transforms)
             try:
                 self._cache[treedef] = cached
@@ -294,17 +295,19 @@ def partition(
         Article 004's two learning rates, the vision model at 1e-2 and the text model at
         1e-3, both SGD with momentum 0.9:
 
-        >>> import jax, jax.numpy as jnp, optax, lrx
+        >>> import jax, jax.numpy as jnp, lrx
         >>> params = {"vision": {"w": jnp.ones(2)}, "text": {"w": jnp.ones(2)}}
         >>> tx = lrx.partition(
-        ...     {"vision": optax.sgd(1e-2, momentum=0.9), "text": optax.sgd(1e-3, momentum=0.9)},
+        ...     {"vision": lrx.sgd(1e-2, momentum=0.9), "text": lrx.sgd(1e-3, momentum=0.9)},
         ...     {"vision/**": "vision", "text/**": "text"})
         >>> state = tx.init(params)
-        >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state)
+        >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state, params)
         >>> updates["vision"]["w"].tolist()  # -1e-2 * g
         [-0.009999999776482582, -0.009999999776482582]
         >>> updates["text"]["w"].tolist()  # -1e-3 * g
         [-0.0010000000474974513, -0.0010000000474974513]
+        >>> {k: v.item() for k, v in sorted(lrx.learning_rate(state).items())}
+        {'text': 0.0010000000474974513, 'vision': 0.009999999776482582}
     """
     if not isinstance(transforms, Mapping):
         raise ValueError(
@@ -385,12 +388,15 @@ def layerwise_decay(
         ``"layer_{n-1}"`` (top).
 
     Example:
-        >>> import jax, jax.numpy as jnp, optax, lrx
+        >>> import jax, jax.numpy as jnp, lrx
         >>> params = {"embed": jnp.ones(1), "block": jnp.ones(1), "head": jnp.ones(1)}
-        >>> tx = lrx.layerwise_decay(optax.sgd, 1.0, 0.5, ["embed", "block", "head"])
-        >>> updates, _ = tx.update(jax.tree.map(jnp.ones_like, params), tx.init(params))
+        >>> tx = lrx.layerwise_decay(lrx.sgd, 1.0, 0.5, ["embed", "block", "head"])
+        >>> state = tx.init(params)
+        >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state, params)
         >>> {k: v.item() for k, v in updates.items()}
         {'block': -0.5, 'embed': -0.25, 'head': -1.0}
+        >>> {k: v.item() for k, v in sorted(lrx.learning_rate(state).items())}
+        {'layer_0': 0.25, 'layer_1': 0.5, 'layer_2': 1.0}
     """
     if not callable(optimizer):
         raise ValueError(
