@@ -86,8 +86,9 @@ class CosineWarmRestarts(Schedule):
     def _cycle(self, t: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
         """(cycle index, position in the cycle, cycle length), float32, exact for t < 2**24."""
         if self.T_mult == 1:
-            n = _floordiv(t, self.T_0)
-            return n, t - n * self.T_0, jnp.full(t.shape, float(self.T_0), jnp.float32)
+            # fmod is exact; t - n * T_0 would round once n * T_0 passes 2**24
+            pos = jnp.mod(t, float(self.T_0))
+            return _floordiv(t, self.T_0), pos, jnp.full(t.shape, float(self.T_0), jnp.float32)
         # Cycle i starts at T_0 * (T_mult**i - 1) / (T_mult - 1); fewer than 32 cycles
         # start below 2**31, so the start table is built exactly on the host.
         starts, lengths = [0], [self.T_0]

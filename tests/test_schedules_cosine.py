@@ -1,0 +1,173 @@
+"""Cosine schedules: cosine_annealing and cosine_warm_restarts.
+
+References:
+- 003_c528f951556b93fa.txt §4.2 "Cosine Annealing", the closed form
+  ``eta_t = eta_min + (eta_max - eta_min) * (1 + cos(t * pi / T_max)) / 2``, in NumPy.
+- SGDR (torch CosineAnnealingWarmRestarts' per-step recurrence ``T_cur += 1; if T_cur >=
+  T_i: T_cur -= T_i; T_i *= T_mult``) simulated in NumPy, with timm's cycle_decay peaks.
+- torch goldens (CosineAnnealingLR for t <= T_max, CosineAnnealingWarmRestarts with
+  T_mult 1 and 2) and a live torch run; optax ``cosine_decay_schedule``.
+"""
+
+from __future__ import annotations
+
+import chex
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import lrx
+from tests.reference import gen_schedules, golden
+
+RTOL = 2e-5
+
+GOLDEN = [
+    c
+    for c in golden.load("schedules")["cases"]
+    if c["torch"]["cls"] in {"CosineAnnealingLR", "CosineAnnealingWarmRestarts"}
+]
+
+
+def ref_cosine(eta_max, T_max, eta_min, t):  # noqa: N803
+    """003_c528f951556b93fa.txt §4.2, held at eta_min after T_max."""
+    t = np.minimum(np.asarray(t, np.float64), T_max)
+    return eta_min + 0.5 * (eta_max - eta_min) * (1 + np.cos(t * np.pi / T_max))
+
+
+def ref_warm_restarts(eta_max, T_0, T_mult, eta_min, peak_decay, n):  # noqa: N803
+    """SGDR stepped one update at a time; cycle i peaks at eta_max * peak_decay**i."""
+    out, t_cur, t_i, cycle = [], 0, T_0, 0
+    for _ in range(n):
+        peak = max(eta_max * peak_decay**cycle, eta_min)
+        out.append(eta_min + (peak - eta_min) * (1 + np.cos(np.pi * t_cur / t_i)) / 2)
+        t_cur += 1
+        if t_cur >= t_i:
+            t_cur, t_i, cycle = t_cur - t_i, t_i * T_mult, cycle + 1
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    ("init", "T_max", "eta_min"),
+    [(0.1, 100, 0.0), (0.1, 37, 0.001), (1.0, 1, 0.0), (0.5, 500, 0.4)],
+)
+def test_cosine_annealing_closed_form(init, T_max, eta_min):  # noqa: N803
+    t = np.arange(T_max + 50)
+    got = lrx.cosine_annealing(init, T_max, eta_min).values(len(t))
+    np.testing.assert_allclose(got, ref_cosine(init, T_max, eta_min, t), rtol=RTOL, atol=0)
+    assert np.all(got[T_max:] == np.float32(eta_min))  # held at the floor
+
+
+def test_cosine_annealing_precise_near_the_floor():
+    """The sin² form keeps relative precision where 1 + cos(.) would cancel in float32."""
+    got = lrx.cosine_annealing(1.0, 10_000).values(10_000)
+    ref = ref_cosine(1.0, 10_000, 0.0, np.arange(10_000))
+    np.testing.assert_allclose(got, ref, rtol=2e-6, atol=0)
+
+
+@pytest.mark.parametrize(
+    ("T_0", "T_mult", "eta_min", "peak_decay"),
+    [(10, 1, 0.001, 1.0), (5, 2, 0.0, 1.0), (3, 3, 0.01, 1.0), (7, 1, 0.0, 0.5), (4, 2, 0.02, 0.8)],
+)
+def test_warm_restarts_reference(T_0, T_mult, eta_min, peak_decay):  # noqa: N803
+    got = lrx.cosine_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay).values(300)
+    ref = ref_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay, 300)
+    np.testing.assert_allclose(got, ref, rtol=RTOL, atol=0)
+
+
+class VariantsTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_warm_restarts_array_counts(self):
+        schedule = lrx.cosine_warm_restarts(1.0, T_0=2, T_mult=2)
+        counts = jnp.array([[0, 1, 2], [3, 6, 13]], jnp.int32)
+        ref = ref_warm_restarts(1.0, 2, 2, 0.0, 1.0, 14)[np.asarray(counts)]
+        chex.assert_trees_all_close(
+            self.variant(schedule)(counts), ref.astype(np.float32), rtol=1e-5
+        )
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_cosine_scalar(self):
+        out = self.variant(lrx.cosine_annealing(1.0, T_max=4))(jnp.int32(2))
+        chex.assert_shape(out, ())
+        chex.assert_trees_all_close(out, jnp.float32(0.5), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
+def test_torch_golden(case):
+    schedule = lrx.schedule_from_config(case["lrx"])
+    assert schedule == gen_schedules.to_lrx(case["torch"])
+    np.testing.assert_allclose(schedule.values(case["steps"]), case["values"], rtol=RTOL, atol=0)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
+def test_torch_live(case):
+    pytest.importorskip("torch")
+    values = gen_schedules.torch_values(case)
+    schedule = gen_schedules.to_lrx(case["torch"])
+    np.testing.assert_allclose(schedule.values(case["steps"]), values, rtol=RTOL, atol=0)
+
+
+def test_matches_optax_cosine_decay():
+    mine = lrx.cosine_annealing(0.1, 80, eta_min=0.002)
+    theirs = optax.cosine_decay_schedule(0.1, decay_steps=80, alpha=0.002 / 0.1)
+    counts = jnp.arange(120, dtype=jnp.float32)  # optax needs float counts under strict promotion
+    np.testing.assert_allclose(mine.values(120), theirs(counts), rtol=RTOL)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        lrx.cosine_annealing(0.1, 1000),
+        lrx.cosine_annealing(0.1, 2**31 - 1, 0.001),
+        lrx.cosine_warm_restarts(0.1, 1000, 1, 0.001),
+        lrx.cosine_warm_restarts(0.1, 3, 2, 0.0),
+        lrx.cosine_warm_restarts(0.1, 7, 3, 0.0, 0.9),
+    ],
+    ids=repr,
+)
+def test_large_counts(schedule):
+    counts = np.array([2**24 + 3, 10**9, 2**31 - 2, 2**31 - 1], np.int64)
+    got = np.asarray(schedule(jnp.asarray(counts, jnp.int32)))
+    assert np.all(np.isfinite(got))
+    lo = schedule.eta_min
+    hi = schedule.init_value
+    assert np.all((got >= np.float32(lo) * (1 - 1e-6)) & (got <= np.float32(hi) * (1 + 1e-6)))
+    if isinstance(schedule, type(lrx.cosine_annealing(0.1, 1))):
+        t32 = counts.astype(np.float32).astype(np.float64)
+        ref = ref_cosine(schedule.init_value, schedule.T_max, schedule.eta_min, t32)
+        np.testing.assert_allclose(got, ref, rtol=1e-4)
+
+
+def test_large_counts_warm_restarts_values():
+    """Positions inside the cycle stay exact for counts that float32 represents exactly."""
+    s = lrx.cosine_warm_restarts(1.0, 1000, 1)
+    t = 2**30 + 128 * 5  # a multiple of float32's spacing (128) at 2**30
+    pos = t % 1000  # 464
+    np.testing.assert_allclose(s(jnp.int32(t)), (1 + np.cos(np.pi * pos / 1000)) / 2, rtol=1e-5)
+    s2 = lrx.cosine_warm_restarts(1.0, 1, 2)  # restarts at 2**k - 1
+    assert float(s2(jnp.int32(2**30 - 1))) == 1.0
+    np.testing.assert_allclose(s2(jnp.int32(2**30 - 1 + 2**29)), 0.5, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("build", "arg"),
+    [
+        (lambda: lrx.cosine_annealing(0.1, 0), "T_max"),
+        (lambda: lrx.cosine_annealing(0.1, -5), "T_max"),
+        (lambda: lrx.cosine_annealing(0.1, 10, eta_min=-0.1), "eta_min"),
+        (lambda: lrx.cosine_annealing(float("nan"), 10), "init_value"),
+        (lambda: lrx.cosine_annealing(0.1, 10.5), "T_max"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 0), "T_0"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, T_mult=0), "T_mult"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, T_mult=1.5), "T_mult"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, eta_min=0.2), "eta_min"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=0.0), "peak_decay"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=1.1), "peak_decay"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=float("inf")), "peak_decay"),
+        (lambda: lrx.cosine_warm_restarts(0.1, False), "T_0"),
+    ],
+)
+def test_invalid_hyperparameters(build, arg):
+    with pytest.raises(ValueError, match=rf"^{arg}"):
+        build()

@@ -1,0 +1,244 @@
+"""Decay schedules: constant, step, multistep, exponential, polynomial, linear, inverse_sqrt.
+
+References:
+- NumPy closed forms of 003_c528f951556b93fa.txt §4.2 ("Step Decay":
+  ``eta_t = eta_0 * gamma**floor(t/s)``; "Exponential Decay": ``eta_t = eta_0 * gamma**t``).
+- torch goldens (tests/reference/schedules.json: StepLR, MultiStepLR, ExponentialLR,
+  PolynomialLR, LinearLR, ConstantLR) and a live torch run when torch is installed.
+- optax ``exponential_decay`` (staircase and smooth), ``polynomial_schedule``,
+  ``linear_schedule``.
+- HF transformers' ``get_inverse_sqrt_schedule`` lambda, written out in NumPy.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import chex
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import lrx
+from tests.reference import gen_schedules, golden
+
+RTOL = 2e-5
+T = np.arange(200)
+
+GOLDEN = [
+    c
+    for c in golden.load("schedules")["cases"]
+    if c["torch"]["cls"]
+    in {"ConstantLR", "StepLR", "MultiStepLR", "ExponentialLR", "PolynomialLR", "LinearLR"}
+]
+
+
+# -- NumPy references ----------------------------------------------------------------------
+def ref_step(eta0, s, gamma, t):
+    """003_c528f951556b93fa.txt §4.2, Step Decay."""
+    return eta0 * gamma ** np.floor(t / s)
+
+
+def ref_exponential(eta0, gamma, t):
+    """003_c528f951556b93fa.txt §4.2, Exponential Decay."""
+    return eta0 * gamma ** np.asarray(t, np.float64)
+
+
+def ref_multistep(eta0, milestones, gamma, t):
+    return np.array([eta0 * gamma ** bisect.bisect_right(milestones, k) for k in t])
+
+
+def ref_poly(eta0, total, power, end, t):
+    return (eta0 - end) * (1 - np.minimum(t, total) / total) ** power + end
+
+
+def ref_inverse_sqrt(peak, warmup, t):
+    """HF transformers _get_inverse_sqrt_schedule_lr_lambda (timescale = warmup), × peak."""
+    out = []
+    for k in t:
+        if k < warmup:
+            out.append(peak * float(k) / float(max(1, warmup)))
+        else:
+            out.append(peak / math.sqrt((k + warmup - warmup) / warmup))
+    return np.array(out)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "ref"),
+    [
+        (lrx.step_decay(0.1, 30), ref_step(0.1, 30, 0.1, T)),
+        (lrx.step_decay(1.0, 7, gamma=0.5), ref_step(1.0, 7, 0.5, T)),
+        (lrx.step_decay(0.3, 1, gamma=0.97), ref_step(0.3, 1, 0.97, T)),
+        (lrx.exponential_decay(0.1, 0.95), ref_exponential(0.1, 0.95, T)),
+        (lrx.exponential_decay(0.1, 0.5, every=10), 0.1 * 0.5 ** (T / 10)),
+        (lrx.exponential_decay(0.1, 0.5, every=10, staircase=True), ref_step(0.1, 10, 0.5, T)),
+        (
+            lrx.multistep_decay(0.1, [5, 50, 50, 120], 0.3),
+            ref_multistep(0.1, [5, 50, 50, 120], 0.3, T),
+        ),
+        (lrx.multistep_decay(0.1, []), np.full(T.shape, 0.1)),
+        (lrx.polynomial_decay(0.1, 150), ref_poly(0.1, 150, 1.0, 0.0, T)),
+        (lrx.polynomial_decay(0.1, 77, power=0.5, end_value=0.01), ref_poly(0.1, 77, 0.5, 0.01, T)),
+        (lrx.linear_schedule(0.0, 0.2, 40), 0.2 * np.minimum(T, 40) / 40),
+        (lrx.linear_schedule(0.2, 0.05, 100), 0.2 + (0.05 - 0.2) * np.minimum(T, 100) / 100),
+        (lrx.inverse_sqrt(0.01, 25), ref_inverse_sqrt(0.01, 25, T)),
+        (lrx.constant(0.003), np.full(T.shape, 0.003)),
+    ],
+    ids=repr,
+)
+def test_numpy_reference(schedule, ref):
+    np.testing.assert_allclose(schedule.values(len(T)), ref, rtol=RTOL, atol=0)
+
+
+class VariantsTest(chex.TestCase):
+    """Eager and jitted evaluation on scalar and array counts agree with the reference."""
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_scalar_and_array_counts(self):
+        schedule = lrx.step_decay(0.1, step_size=3, gamma=0.5)
+        fn = self.variant(schedule)
+        counts = jnp.arange(12, dtype=jnp.int32).reshape(3, 4)
+        chex.assert_trees_all_close(
+            fn(counts),
+            ref_step(0.1, 3, 0.5, np.arange(12)).reshape(3, 4).astype(np.float32),
+            rtol=1e-6,
+        )
+        chex.assert_trees_all_close(fn(jnp.int32(7)), jnp.float32(0.025), rtol=1e-6)
+        chex.assert_shape(fn(jnp.int32(7)), ())
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_multistep_any_shape(self):
+        schedule = lrx.multistep_decay(1.0, [2, 4], gamma=0.5)
+        out = self.variant(schedule)(jnp.array([[0, 2], [3, 4]], jnp.int32))
+        chex.assert_trees_all_close(out, jnp.array([[1.0, 0.5], [0.5, 0.25]], jnp.float32))
+
+
+# -- torch ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
+def test_torch_golden(case):
+    """torch's lr after k scheduler.step() calls equals s(k) (tests/reference/schedules.json)."""
+    schedule = lrx.schedule_from_config(case["lrx"])
+    assert schedule == gen_schedules.to_lrx(case["torch"])  # the documented mapping
+    np.testing.assert_allclose(schedule.values(case["steps"]), case["values"], rtol=RTOL, atol=0)
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
+def test_torch_live(case):
+    pytest.importorskip("torch")
+    values = gen_schedules.torch_values(case)
+    schedule = gen_schedules.to_lrx(case["torch"])
+    np.testing.assert_allclose(schedule.values(case["steps"]), values, rtol=RTOL, atol=0)
+
+
+# -- optax ---------------------------------------------------------------------------------
+@pytest.mark.parametrize("staircase", [False, True])
+@pytest.mark.parametrize(("gamma", "every"), [(0.95, 1), (0.5, 10), (0.9, 7)])
+def test_exponential_matches_optax(gamma, every, staircase):
+    """optax.exponential_decay(init, transition_steps=every, decay_rate=gamma, staircase)."""
+    mine = lrx.exponential_decay(0.1, gamma, every=every, staircase=staircase)
+    theirs = optax.exponential_decay(
+        0.1, transition_steps=every, decay_rate=gamma, staircase=staircase
+    )
+    np.testing.assert_allclose(mine.values(150), theirs(jnp.arange(150)), rtol=RTOL)
+
+
+def test_polynomial_and_linear_match_optax():
+    mine = lrx.polynomial_decay(0.1, 60, power=2.0, end_value=0.001)
+    theirs = optax.polynomial_schedule(0.1, 0.001, power=2.0, transition_steps=60)
+    np.testing.assert_allclose(mine.values(100), theirs(jnp.arange(100)), rtol=RTOL)
+    mine = lrx.linear_schedule(0.001, 0.1, 30)
+    theirs = optax.linear_schedule(0.001, 0.1, transition_steps=30)
+    np.testing.assert_allclose(mine.values(60), theirs(jnp.arange(60)), rtol=RTOL)
+
+
+# -- large counts --------------------------------------------------------------------------
+BIG = np.array([2**24 + 1, 10**9, 2**31 - 2, 2**31 - 1], np.int64)
+
+
+@pytest.mark.parametrize(
+    ("schedule", "ref"),
+    [
+        (lrx.step_decay(0.1, 10**8, gamma=0.5), lambda t: ref_step(0.1, 10**8, 0.5, t)),
+        (
+            lrx.exponential_decay(0.1, 0.999999999, every=1),
+            lambda t: ref_exponential(0.1, 0.999999999, t),
+        ),
+        (
+            lrx.multistep_decay(0.1, [10**9, 2**31 - 1]),
+            lambda t: ref_multistep(0.1, [10**9, 2**31 - 1], 0.1, t),
+        ),
+        (
+            lrx.polynomial_decay(0.1, 2**31 - 1, 0.5),
+            lambda t: ref_poly(0.1, 2**31 - 1, 0.5, 0.0, t),
+        ),
+        (lrx.inverse_sqrt(0.1, 1000), lambda t: ref_inverse_sqrt(0.1, 1000, t)),
+        (
+            lrx.linear_schedule(0.1, 0.0, 2**31 - 1),
+            lambda t: 0.1 * (1 - np.minimum(t, 2**31 - 1) / (2**31 - 1)),
+        ),
+    ],
+    ids=repr,
+)
+def test_large_counts(schedule, ref):
+    """int32 counts up to 2**31-1: finite, and the formula at the float32-rounded count."""
+    got = np.asarray(schedule(jnp.asarray(BIG, jnp.int32)))
+    assert np.all(np.isfinite(got))
+    t32 = BIG.astype(np.float32).astype(np.float64)  # counts are evaluated in float32
+    np.testing.assert_allclose(got, ref(t32), rtol=1e-4, atol=1e-12)
+
+
+# -- validation ----------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("build", "arg"),
+    [
+        (lambda: lrx.constant(-1.0), "value"),
+        (lambda: lrx.constant(float("nan")), "value"),
+        (lambda: lrx.constant(True), "value"),
+        (lambda: lrx.step_decay(0.1, 0), "step_size"),
+        (lambda: lrx.step_decay(0.1, 2.5), "step_size"),
+        (lambda: lrx.step_decay(0.1, 10, gamma=0.0), "gamma"),
+        (lambda: lrx.step_decay(0.1, 10, gamma=-0.5), "gamma"),
+        (lambda: lrx.step_decay(0.1, 10, gamma=1.5), "gamma"),
+        (lambda: lrx.step_decay(float("inf"), 10), "init_value"),
+        (lambda: lrx.step_decay(-0.1, 10), "init_value"),
+        (lambda: lrx.step_decay(0.1, True), "step_size"),
+        (lambda: lrx.multistep_decay(0.1, [30, 10]), "milestones"),
+        (lambda: lrx.multistep_decay(0.1, [-1, 10]), "milestones"),
+        (lambda: lrx.multistep_decay(0.1, 10), "milestones"),
+        (lambda: lrx.multistep_decay(0.1, "10"), "milestones"),
+        (lambda: lrx.multistep_decay(0.1, [1.5]), "milestones"),
+        (lambda: lrx.exponential_decay(0.1, 0.0), "gamma"),
+        (lambda: lrx.exponential_decay(0.1, float("nan")), "gamma"),
+        (lambda: lrx.exponential_decay(0.1, 0.9, every=0), "every"),
+        (lambda: lrx.exponential_decay(0.1, 0.9, staircase=1), "staircase"),
+        (lambda: lrx.polynomial_decay(0.1, 0), "total_steps"),
+        (lambda: lrx.polynomial_decay(0.1, 10, power=0.0), "power"),
+        (lambda: lrx.polynomial_decay(0.1, 10, end_value=-1.0), "end_value"),
+        (lambda: lrx.polynomial_decay(0.1, 2**31), "total_steps"),
+        (lambda: lrx.linear_schedule(0.1, 0.2, 0), "transition_steps"),
+        (lambda: lrx.linear_schedule(-0.1, 0.2, 5), "start_value"),
+        (lambda: lrx.linear_schedule(0.1, float("inf"), 5), "end_value"),
+        (lambda: lrx.inverse_sqrt(0.1, 0), "warmup_steps"),
+        (lambda: lrx.inverse_sqrt(-0.1, 10), "peak_value"),
+    ],
+)
+def test_invalid_hyperparameters(build, arg):
+    with pytest.raises(ValueError, match=rf"^{arg}"):
+        build()
+
+
+def test_error_message_names_value():
+    with pytest.raises(ValueError, match="step_size must be a positive integer, got 0"):
+        lrx.step_decay(0.1, 0)
+    with pytest.raises(ValueError, match=r"milestones must be sorted .*\[30, 10\]"):
+        lrx.multistep_decay(0.1, [30, 10])
+
+
+def test_integer_like_floats_are_normalised():
+    assert lrx.step_decay(1, 10.0) == lrx.step_decay(1.0, 10)
+    assert lrx.multistep_decay(0.1, (3, 5)).milestones == (3, 5)
+    assert lrx.multistep_decay(0.1, [3, 5]) == lrx.multistep_decay(0.1, (3, 5))
+    assert isinstance(lrx.step_decay(1, 10.0).step_size, int)
