@@ -80,10 +80,9 @@ def compute_dtype(*dtypes: Any) -> Any:
     bfloat16/float16 moments are updated in float32 (``g**2`` of a float16 gradient above
     256 would overflow otherwise) and stored back in their own dtype; float64 stays float64.
     """
-    out = jnp.dtype(jnp.float32)
-    for d in dtypes:
-        out = jnp.promote_types(out, d)
-    return out
+    # Chosen by width, not jnp.promote_types: strict promotion rejects bfloat16 + float32.
+    wide = any(jnp.finfo(d).bits > 32 for d in dtypes)
+    return jnp.dtype(jnp.float64 if wide else jnp.float32)
 
 
 def canonical_float_dtype(name: str, dtype: Any) -> Any:
