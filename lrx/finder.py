@@ -107,11 +107,15 @@ class LRFinderResult:
         ax.plot(lrs, self.losses, color="C0", alpha=0.3, linewidth=1, label="loss")
         ax.plot(lrs, self.smoothed_losses, color="C0", label="smoothed loss")
         if self.suggestion_index is not None and math.isfinite(self.suggestion):
-            i = self.suggestion_index
+            # The marker sits on the smoothed curve at the suggested rate (for min_div_10
+            # a tenth of the minimum's rate, interpolated along the axis of the sweep).
+            f = np.log if self.mode == "exp" else np.asarray
+            ok = np.isfinite(self.smoothed_losses)
+            y = float(np.interp(f(self.suggestion), f(lrs[ok]), self.smoothed_losses[ok]))
             ax.axvline(self.suggestion, color="C3", linestyle=":", linewidth=1)
             ax.plot(
-                [lrs[i]],
-                [self.smoothed_losses[i]],
+                [self.suggestion],
+                [y],
                 "o",
                 color="C3",
                 markersize=8,
@@ -119,15 +123,21 @@ class LRFinderResult:
             )
         if self.mode == "exp":
             ax.set_xscale("log")
-        finite = self.smoothed_losses[np.isfinite(self.smoothed_losses)]
-        if finite.size:  # keep the exploding tail from flattening the interesting part
-            lo, hi = float(finite.min()), float(finite.max())
-            pad = 0.05 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
-            ax.set_ylim(lo - pad, hi + pad)
+        sm = self.smoothed_losses
+        finite = np.isfinite(sm)
+        if finite.any():  # frame the descent; let the exploding tail run off the top
+            raw = self.losses[np.isfinite(self.losses)]
+            lo = min(float(sm[finite].min()), float(raw.min()) if raw.size else np.inf)
+            i_min = int(np.nanargmin(np.where(finite, sm, np.nan)))
+            hi = float(np.nanmax(np.where(finite, sm, np.nan)[: i_min + 1]))
+            if hi <= lo:
+                hi = float(sm[finite].max())
+            pad = 0.25 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
+            ax.set_ylim(lo - 0.2 * pad, hi + pad)
         ax.set_xlabel("learning rate")
         ax.set_ylabel("loss")
         ax.set_title("learning-rate range test")
-        ax.grid(True, which="both", alpha=0.3)
+        ax.grid(True, alpha=0.3)
         ax.legend(fontsize="small")
         return fig
 
