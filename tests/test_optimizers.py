@@ -1,0 +1,193 @@
+"""Tests of lrx.sgd / adagrad / rmsprop / adam / adamw and hyperparameter validation.
+
+References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article
+003_c528f951556b93fa.txt (4.1) and article 004_7dc5a075b1dee1ce.txt (学习率基础);
+torch.optim.SGD's L2 weight decay and momentum with the learning rate applied to the
+buffer (tests/numpy_refs.py::momentum_ref); decoupled weight decay as optax.adamw.
+"""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+import lrx
+from tests.numpy_refs import adam_ref, make_grads, momentum_ref
+
+GRADS = make_grads(12, seed=4)
+W0 = {"w": jnp.linspace(-1.0, 1.0, 6).reshape(3, 2), "b": jnp.array([0.5, -0.5])}
+
+
+def _trajectory(opt, grads=GRADS, params=W0, update=None):
+    update = update or opt.update
+    state = opt.init(params)
+    path = []
+    for g in grads:
+        u, state = update(g, state, params)
+        params = lrx.apply_updates(params, u)
+        path.append(jax.tree.map(np.asarray, params))
+    return path, state
+
+
+def _lr(t):
+    return 0.1 * 0.8**t
+
+
+class SgdTest(chex.TestCase):
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_plain_sgd_is_article_update(self):
+        """003 §4.1 / 004: θ_{t+1} = θ_t − η ∇J(θ_t)."""
+        opt = lrx.sgd(0.05)
+        path, _ = _trajectory(opt, update=self.variant(opt.update))
+        theta = jax.tree.map(np.asarray, W0)
+        for g, got in zip(GRADS, path, strict=True):
+            theta = {k: theta[k] - 0.05 * g[k] for k in theta}
+            chex.assert_trees_all_close(got, theta, rtol=1e-6, atol=1e-7)
+
+    @chex.variants(with_jit=True, without_jit=True)
+    def test_momentum_schedule_multiplies_the_buffer(self):
+        """torch semantics: buf accumulates g + λθ; θ −= η_t buf (η_t a schedule)."""
+        opt = lrx.sgd(lrx.from_fn(_lr), momentum=0.9, weight_decay=0.01)
+        path, state = _trajectory(opt, update=self.variant(opt.update))
+        theta = jax.tree.map(lambda x: np.asarray(x, np.float64), W0)
+        buf = None
+        for t, (g, got) in enumerate(zip(GRADS, path, strict=True)):
+            d = {k: g[k] + 0.01 * theta[k] for k in theta}
+            buf = d if buf is None else {k: 0.9 * buf[k] + d[k] for k in theta}
+            theta = {k: theta[k] - _lr(t) * buf[k] for k in theta}
+            chex.assert_trees_all_close(got, theta, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(float(lrx.learning_rate(state)), _lr(len(GRADS) - 1), rtol=1e-6)
+
+
+def test_sgd_nesterov_matches_torch_buffer():
+    opt = lrx.sgd(0.1, momentum=0.9, nesterov=True)
+    out = []
+    state = opt.init(W0)
+    for g in GRADS:
+        u, state = opt.update(g, state)
+        out.append(jax.tree.map(np.asarray, u))
+    buf = {k: momentum_ref([g[k].astype(np.float64) for g in GRADS], 0.9, nesterov=True) for k in W0}
+    expected = [{k: -0.1 * buf[k][i] for k in W0} for i in range(len(GRADS))]
+    chex.assert_trees_all_close(out, expected, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize(
+    "learning_rate",
+    [0.01, jnp.asarray(0.01), lrx.constant(0.01), lambda count: 0.01 * jnp.ones([])],
+    ids=["float", "array", "schedule", "callable"],
+)
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam", "adamw"])
+def test_every_learning_rate_kind(name, learning_rate):
+    """Float, array, Schedule and callable learning rates give the same trajectory."""
+    opt = getattr(lrx, name)(learning_rate)
+    ref = getattr(lrx, name)(0.01)
+    path, state = _trajectory(opt, GRADS[:3])
+    ref_path, _ = _trajectory(ref, GRADS[:3])
+    chex.assert_trees_all_close(path, ref_path, rtol=1e-6)
+    np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.01, rtol=1e-6)
+
+
+def test_adam_optimizer_is_scale_by_adam_times_minus_lr():
+    opt = lrx.adam(0.02, b1=0.8, amsgrad=True)
+    state = opt.init(W0)
+    ref = {k: adam_ref([g[k].astype(np.float64) for g in GRADS], 0.8, amsgrad=True) for k in W0}
+    for i, g in enumerate(GRADS):
+        u, state = opt.update(g, state)
+        chex.assert_trees_all_close(u, {k: -0.02 * ref[k][i] for k in W0}, rtol=1e-5, atol=1e-8)
+
+
+def test_adamw_equals_optax_adamw_with_mask():
+    mask = {"w": True, "b": False}
+    opt = lrx.adamw(0.01, weight_decay=0.1, mask=mask)
+    ref = optax.adamw(0.01, weight_decay=0.1, mask=mask)
+    path, _ = _trajectory(opt)
+    with jax.numpy_dtype_promotion("standard"):  # optax's bias correction
+        ref_path, _ = _trajectory(ref)
+    chex.assert_trees_all_close(path, ref_path, rtol=2e-5, atol=1e-6)
+
+
+def test_adamw_decay_is_decoupled_from_adam_normalisation():
+    """With zero gradients Adam's part is 0, so θ shrinks by exactly (1 − η λ) per step."""
+    opt = lrx.adamw(0.1, weight_decay=0.5)
+    zeros = [jax.tree.map(jnp.zeros_like, W0)] * 3
+    path, _ = _trajectory(opt, zeros)
+    chex.assert_trees_all_close(path[-1], jax.tree.map(lambda p: np.asarray(p) * 0.95**3, W0))
+
+
+def test_adagrad_and_rmsprop_optimizers_chain_the_transforms():
+    for opt, tx in [
+        (lrx.adagrad(0.1, eps_in_sqrt=True), lrx.scale_by_adagrad(eps_in_sqrt=True)),
+        (
+            lrx.rmsprop(0.1, decay=0.8, momentum=0.5, nesterov=True),
+            lrx.chain(lrx.scale_by_rms(0.8), lrx.scale_by_momentum(0.5, nesterov=True)),
+        ),
+    ]:
+        s, ts = opt.init(W0), tx.init(W0)
+        for g in GRADS[:4]:
+            u, s = opt.update(g, s)
+            tu, ts = tx.update(g, ts)
+            chex.assert_trees_all_close(u, jax.tree.map(lambda x: -0.1 * x, tu), rtol=1e-6)
+
+
+# -- validation ---------------------------------------------------------------------------
+
+BAD = [
+    # (factory, kwargs, argument named in the message)
+    (lrx.scale_by_momentum, dict(decay=-0.1), "decay"),
+    (lrx.scale_by_momentum, dict(decay=1.5), "decay"),
+    (lrx.scale_by_momentum, dict(dampening=2.0), "dampening"),
+    (lrx.scale_by_momentum, dict(decay=float("nan")), "decay"),
+    (lrx.scale_by_momentum, dict(nesterov="yes"), "nesterov"),
+    (lrx.scale_by_momentum, dict(decay=0.0, nesterov=True), "nesterov"),
+    (lrx.scale_by_adagrad, dict(initial_accumulator_value=-1.0), "initial_accumulator_value"),
+    (lrx.scale_by_adagrad, dict(eps=-1e-10), "eps"),
+    (lrx.scale_by_adagrad, dict(eps_in_sqrt=1), "eps_in_sqrt"),
+    (lrx.scale_by_rms, dict(decay=1.1), "decay"),
+    (lrx.scale_by_rms, dict(decay=-0.5), "decay"),
+    (lrx.scale_by_rms, dict(eps=-1.0), "eps"),
+    (lrx.scale_by_rms, dict(initial_scale=-0.1), "initial_scale"),
+    (lrx.scale_by_rms, dict(centered=None), "centered"),
+    (lrx.scale_by_rms, dict(decay=1.0, bias_correction=True), "decay"),
+    (lrx.scale_by_adam, dict(b1=1.0), "b1"),
+    (lrx.scale_by_adam, dict(b1=-0.1), "b1"),
+    (lrx.scale_by_adam, dict(b2=1.0), "b2"),
+    (lrx.scale_by_adam, dict(b2=float("inf")), "b2"),
+    (lrx.scale_by_adam, dict(eps=-1e-8), "eps"),
+    (lrx.scale_by_adam, dict(eps_root=-1e-8), "eps_root"),
+    (lrx.scale_by_adam, dict(amsgrad="no"), "amsgrad"),
+    (lrx.scale_by_adam, dict(mu_dtype=jnp.int32), "mu_dtype"),
+    (lrx.scale_by_adam, dict(mu_dtype="not-a-dtype"), "mu_dtype"),
+    (lrx.sgd, dict(learning_rate=-0.1), "learning_rate"),
+    (lrx.sgd, dict(learning_rate=float("nan")), "learning_rate"),
+    (lrx.sgd, dict(learning_rate=0.1, momentum=-0.9), "momentum"),
+    (lrx.sgd, dict(learning_rate=0.1, nesterov=True), "nesterov"),
+    (lrx.sgd, dict(learning_rate=0.1, weight_decay=-1.0), "weight_decay"),
+    (lrx.sgd, dict(learning_rate=0.1, momentum=0.9, dampening=1.5), "dampening"),
+    (lrx.sgd, dict(learning_rate=0.1, dampening=0.5), "dampening"),
+    (lrx.adagrad, dict(learning_rate=-1.0), "learning_rate"),
+    (lrx.adagrad, dict(learning_rate=0.1, eps=-1.0), "eps"),
+    (lrx.rmsprop, dict(learning_rate=0.1, momentum=1.5), "momentum"),
+    (lrx.rmsprop, dict(learning_rate=0.1, decay=2.0), "decay"),
+    (lrx.rmsprop, dict(learning_rate=0.1, nesterov=True), "nesterov"),
+    (lrx.adam, dict(learning_rate=jnp.inf), "learning_rate"),
+    (lrx.adam, dict(learning_rate=0.1, b1=1.2), "b1"),
+    (lrx.adamw, dict(learning_rate=0.1, weight_decay=-0.01), "weight_decay"),
+    (lrx.adamw, dict(learning_rate=0.1, b2=-0.1), "b2"),
+    (lrx.scale_by_learning_rate, dict(learning_rate=-0.5), "learning_rate"),
+    (lrx.scale_by_learning_rate, dict(learning_rate="fast"), "learning_rate"),
+    (lrx.scale_by_learning_rate, dict(learning_rate=jnp.ones(2)), "learning_rate"),
+    (lrx.scale_by_learning_rate, dict(learning_rate=0.1, flip_sign=0), "flip_sign"),
+]
+
+
+@pytest.mark.parametrize(
+    "factory, kwargs, arg", BAD, ids=[f"{f.__name__}-{a}-{i}" for i, (f, _, a) in enumerate(BAD)]
+)
+def test_bad_hyperparameters_raise_naming_the_argument(factory, kwargs, arg):
+    with pytest.raises(ValueError, match=arg) as info:
+        factory(**kwargs)
+    value = [v for k, v in kwargs.items() if k == arg]
+    if value and isinstance(value[0], float) and value[0] == value[0]:  # not NaN
+        assert repr(value[0]) in str(info.value) or str(value[0]) in str(info.value)
