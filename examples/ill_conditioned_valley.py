@@ -1,4 +1,4 @@
-"""Article 000 (``000_dbe525d0cf299df4.txt``, opening section and "一、自适应学习率"): a steep/flat valley.
+"""Article 000 (``000_dbe525d0cf299df4.txt``, "一、自适应学习率"): a steep/flat valley.
 
 The article's picture: along one direction (AB, ``w1``) the loss is steep, along the other
 (BC, ``w2``) it is flat. One global learning rate cannot suit both: large enough to make

@@ -25,11 +25,12 @@ pytest.importorskip("mlxtend")
 pytest.importorskip("tqdm")
 pytest.importorskip("matplotlib")
 
-from lrx.demo import data as demo_data  # noqa: E402
-from lrx.demo.__main__ import main  # noqa: E402
-from lrx.demo.report import PLOTS  # noqa: E402
-from lrx.demo.runs import PLATEAU, RUNS, RunSpec, select_runs  # noqa: E402
-from lrx.demo.train import run_one  # noqa: E402
+from lrx.demo import data as demo_data
+from lrx.demo.__main__ import main
+from lrx.demo.model import init_params
+from lrx.demo.report import PLOTS
+from lrx.demo.runs import PLATEAU, RUNS, select_runs
+from lrx.demo.train import run_one
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, "examples")
@@ -203,8 +204,18 @@ def test_select_runs():
     assert select_runs(None) == RUNS
     assert [r.name for r in select_runs("adam, step")] == ["adam", "step"]
     assert {r.name for r in RUNS} == {
-        "constant", "step", "exponential", "cosine", "plateau", "cyclical", "one_cycle",
-        "wsd", "adagrad", "rmsprop", "adam", "adam_plateau",
+        "constant",
+        "step",
+        "exponential",
+        "cosine",
+        "plateau",
+        "cyclical",
+        "one_cycle",
+        "wsd",
+        "adagrad",
+        "rmsprop",
+        "adam",
+        "adam_plateau",
     }
 
 
@@ -264,14 +275,21 @@ def test_plateau_run_reduces_on_validation_loss():
     assert min(lrs) < 0.1, "the test setup should trigger at least one reduction"
 
 
-def test_same_seed_same_results_different_seed_differs():
+def test_same_seed_same_results():
     data = _tiny_dataset()
-    spec = RunSpec("adam", "Adam", next(r for r in RUNS if r.name == "adam").optimizer, base_lr=1e-3)
+    spec = next(r for r in RUNS if r.name == "adam")
     a = run_one(spec, data, epochs=2, progress=False, seed=0)
     b = run_one(spec, data, epochs=2, progress=False, seed=0)
-    c = run_one(spec, data, epochs=2, progress=False, seed=1)
     assert a.history == b.history
-    assert a.history["val_loss"] != c.history["val_loss"]
+    assert all(len(v) == 2 for v in a.history.values())
+
+
+def test_seed_changes_initialisation():
+    _, p0 = init_params(0)
+    _, p1 = init_params(1)
+    _, p0_again = init_params(0)
+    assert not np.array_equal(p0["hidden"]["kernel"], p1["hidden"]["kernel"])
+    np.testing.assert_array_equal(p0["hidden"]["kernel"], p0_again["hidden"]["kernel"])
 
 
 def test_quick_demo_end_to_end(tmp_path, capsys):
@@ -291,8 +309,9 @@ def test_quick_demo_end_to_end(tmp_path, capsys):
     assert set(content["runs"]) == {r.name for r in RUNS}
     for name, run in content["runs"].items():
         hist = run["history"]
-        assert all(len(hist[k]) == 2 for k in ("train_loss", "val_loss", "val_accuracy",
-                                               "learning_rate")), name
+        assert all(
+            len(hist[k]) == 2 for k in ("train_loss", "val_loss", "val_accuracy", "learning_rate")
+        ), name
         values = [v for vs in hist.values() for v in vs]
         assert all(v is not None and math.isfinite(v) for v in values), name
         assert all(0.0 <= a <= 1.0 for a in hist["val_accuracy"]), name
@@ -347,7 +366,14 @@ def test_example_has_docstring_naming_its_article(name):
     assert callable(module.main)
 
 
-@pytest.mark.parametrize("name", EXAMPLE_NAMES)
+# The MNIST-training examples take 5-15 s each on a loaded 2-core machine: slow.
+_HEAVY = {"lr_range_test", "layerwise_lr", "warmup_stable_decay"}
+
+
+@pytest.mark.parametrize(
+    "name",
+    [pytest.param(n, marks=pytest.mark.slow) if n in _HEAVY else n for n in EXAMPLE_NAMES],
+)
 def test_example_runs(tmp_path, capsys, name):
     module = _load_example(name)
     assert module.main(["--out", str(tmp_path), "--quick"]) == 0

@@ -150,9 +150,8 @@ def write_plots(
         "learning_rate": ("learning rate in force (last update of the epoch)", True),
     }
     for metric, (title, log) in titles.items():
-        fig = lrx.plot.curves(
-            {r.name: r.history[metric] for r in results}, log_scale=log and _positive(results, metric)
-        )
+        histories = {r.name: r.history[metric] for r in results}
+        fig = lrx.plot.curves(histories, log_scale=log and _positive(results, metric))
         fig.axes[0].set_title(title)
         fig.axes[0].set_ylabel(metric.replace("_", " "))
         _recolor(fig)

@@ -164,7 +164,5 @@ def select_runs(names: str | None) -> tuple[RunSpec, ...]:
     wanted = [n.strip() for n in names.split(",") if n.strip()]
     unknown = [n for n in wanted if n not in by_name]
     if unknown:
-        raise ValueError(
-            f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(by_name)}"
-        )
+        raise ValueError(f"unknown run(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
     return tuple(by_name[n] for n in wanted)

@@ -173,7 +173,12 @@ def run_one(
 
 
 def train_all(
-    specs, data: Dataset, *, epochs: int, batch_size: int = 64, seed: int = 0,
+    specs,
+    data: Dataset,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    seed: int = 0,
     progress: bool = True,
 ) -> list[RunResult]:
     """:func:`run_one` for every spec, in order, from the same initialisation."""
