@@ -68,7 +68,9 @@ def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[
         return lambda count: arr
     if callable(learning_rate):
         return learning_rate
-    raise ValueError(f"{name} must be a float, a scalar array, a Schedule or a callable, got {learning_rate!r}")
+    raise ValueError(
+        f"{name} must be a float, a scalar array, a Schedule or a callable, got {learning_rate!r}"
+    )
 
 
 # -- helpers shared by the adaptive transforms (momentum, adagrad, rms, adam) ------------

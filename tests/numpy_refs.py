@@ -87,11 +87,12 @@ class Article000Adam:
 
 def article000_data() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Article 000's data, seed 0: X_b (100, 2) with a bias column, y (100, 1), theta0 (2, 1)."""
-    np.random.seed(0)
-    X = 2 * np.random.rand(100, 1)
-    y = 4 + 3 * X + np.random.randn(100, 1)
+    # The article's own legacy global-RNG calls, kept verbatim so the data are its data.
+    np.random.seed(0)  # noqa: NPY002
+    X = 2 * np.random.rand(100, 1)  # noqa: NPY002
+    y = 4 + 3 * X + np.random.randn(100, 1)  # noqa: NPY002
     X_b = np.c_[np.ones((100, 1)), X]
-    theta = np.random.randn(2, 1)
+    theta = np.random.randn(2, 1)  # noqa: NPY002
     return X_b, y, theta
 
 

@@ -68,7 +68,9 @@ def test_sgd_nesterov_matches_torch_buffer():
     for g in GRADS:
         u, state = opt.update(g, state)
         out.append(jax.tree.map(np.asarray, u))
-    buf = {k: momentum_ref([g[k].astype(np.float64) for g in GRADS], 0.9, nesterov=True) for k in W0}
+    buf = {
+        k: momentum_ref([g[k].astype(np.float64) for g in GRADS], 0.9, nesterov=True) for k in W0
+    }
     expected = [{k: -0.1 * buf[k][i] for k in W0} for i in range(len(GRADS))]
     chex.assert_trees_all_close(out, expected, rtol=1e-5, atol=1e-7)
 

@@ -79,8 +79,11 @@ def scale_by_rms(
     (``θ_{t+1} = θ_t − η / sqrt(s_t + ε) ⊙ ∇J``) and optax's default; the lrx default (eps
     outside the root, ``eps=1e-8``, ``s_0 = 0``) is ``torch.optim.RMSprop(alpha=decay)``,
     and ``centered=True`` is ``torch.optim.RMSprop(centered=True)`` (the variance is clamped
-    at 0, where rounding could otherwise make torch's root NaN). A zero denominator (only
-    with ``eps=0``) gives a zero output. Chain :func:`lrx.scale_by_learning_rate` after it
+    at 0, where rounding could otherwise make torch's root NaN). With ``centered`` and
+    ``bias_correction`` and ``initial_scale=0`` the first variance is exactly 0
+    (``ŝ_1 = g_1²``, ``μ̂_1 = g_1``), so the first output is ``g_1 / eps``: use
+    ``initial_scale > 0`` there. A zero denominator (only with ``eps=0``) gives a zero
+    output. Chain :func:`lrx.scale_by_learning_rate` after it
     (see :func:`lrx.rmsprop`, which also adds torch's momentum).
 
     Args:
