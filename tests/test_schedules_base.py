@@ -30,15 +30,30 @@ EXAMPLES = {
     "multistep_decay": lrx.multistep_decay(0.1, milestones=[3, 9], gamma=0.3),
     "exponential_decay": lrx.exponential_decay(0.1, 0.9, every=2, staircase=True),
     "cosine_annealing": lrx.cosine_annealing(0.1, T_max=15, eta_min=0.001),
-    "cosine_warm_restarts": lrx.cosine_warm_restarts(0.1, T_0=4, T_mult=2, eta_min=0.001, peak_decay=0.7),
+    "cosine_warm_restarts": lrx.cosine_warm_restarts(
+        0.1, T_0=4, T_mult=2, eta_min=0.001, peak_decay=0.7
+    ),
     "polynomial_decay": lrx.polynomial_decay(0.1, total_steps=12, power=2.0, end_value=0.01),
     "linear_schedule": lrx.linear_schedule(0.0, 0.1, transition_steps=6),
-    "cyclical": lrx.cyclical(0.001, 0.1, step_size_up=3, step_size_down=5, mode="exp_range", gamma=0.95),
-    "one_cycle": lrx.one_cycle(0.1, total_steps=18, pct_start=0.25, anneal_strategy="linear",
-                               div_factor=10.0, final_div_factor=100.0, three_phase=True),
+    "cyclical": lrx.cyclical(
+        0.001, 0.1, step_size_up=3, step_size_down=5, mode="exp_range", gamma=0.95
+    ),
+    "one_cycle": lrx.one_cycle(
+        0.1,
+        total_steps=18,
+        pct_start=0.25,
+        anneal_strategy="linear",
+        div_factor=10.0,
+        final_div_factor=100.0,
+        three_phase=True,
+    ),
     "warmup": lrx.warmup(lrx.exponential_decay(0.1, 0.8), warmup_steps=4, init_value=0.01),
-    "warmup_cosine": lrx.warmup_cosine(0.1, warmup_steps=3, total_steps=15, init_value=0.001, end_value=0.002),
-    "warmup_stable_decay": lrx.warmup_stable_decay(0.1, 2, 5, 8, init_value=0.001, end_value=0.003, decay="sqrt"),
+    "warmup_cosine": lrx.warmup_cosine(
+        0.1, warmup_steps=3, total_steps=15, init_value=0.001, end_value=0.002
+    ),
+    "warmup_stable_decay": lrx.warmup_stable_decay(
+        0.1, 2, 5, 8, init_value=0.001, end_value=0.003, decay="sqrt"
+    ),
     "inverse_sqrt": lrx.inverse_sqrt(0.1, warmup_steps=5),
     "sequence": lrx.sequence([lrx.constant(0.1), lrx.step_decay(0.1, 2)], boundaries=[5]),
     "per_epoch": lrx.per_epoch(lrx.cosine_annealing(0.1, 5), steps_per_epoch=3),
@@ -123,12 +138,26 @@ def test_repr_of_composite_nests():
         ({"name": "constant", "value": "0.1"}, "value must be a real number"),
         ({"name": "constant", "value": True}, "value must be a real number"),
         ({"name": "constant", "value": {"a": 1}}, "unsupported JSON value"),
-        ({"name": "step_decay", "init_value": 0.1, "step_size": 0}, "step_size must be a positive integer"),
-        ({"name": "sequence", "schedules": [{"name": "constant", "value": 0.1}, {"name": "x"}],
-          "boundaries": [3]}, r"config\.schedules\[1\]: unknown schedule name 'x'"),
-        ({"name": "sequence", "schedules": {"name": "constant"}, "boundaries": []},
-         "must be a list of schedule configs"),
-        ({"name": "warmup", "schedule": 0.1, "warmup_steps": 3}, r"config\.schedule must be a dict"),
+        (
+            {"name": "step_decay", "init_value": 0.1, "step_size": 0},
+            "step_size must be a positive integer",
+        ),
+        (
+            {
+                "name": "sequence",
+                "schedules": [{"name": "constant", "value": 0.1}, {"name": "x"}],
+                "boundaries": [3],
+            },
+            r"config\.schedules\[1\]: unknown schedule name 'x'",
+        ),
+        (
+            {"name": "sequence", "schedules": {"name": "constant"}, "boundaries": []},
+            "must be a list of schedule configs",
+        ),
+        (
+            {"name": "warmup", "schedule": 0.1, "warmup_steps": 3},
+            r"config\.schedule must be a dict",
+        ),
         ({"name": "from_fn", "fn": "print"}, "cannot be built from a config"),
         ({"name": "__init__"}, "unknown schedule name"),
     ],
@@ -229,8 +258,9 @@ def test_optimizer_accepts_schedule():
 
     if getattr(optimizers, "_PLACEHOLDER", False):
         pytest.skip("lrx.optimizers is still a placeholder")
-    schedule = lrx.one_cycle(0.1, total_steps=10, anneal_strategy="linear", div_factor=10.0,
-                             final_div_factor=1.0)
+    schedule = lrx.one_cycle(
+        0.1, total_steps=10, anneal_strategy="linear", div_factor=10.0, final_div_factor=1.0
+    )
     for opt in (lrx.adam(schedule), lrx.sgd(schedule, momentum=0.9)):
         params = {"w": jnp.ones(3, jnp.float32)}
         state = opt.init(params)

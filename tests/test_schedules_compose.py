@@ -51,8 +51,11 @@ def test_sequence_matches_optax_join_schedules():
         [10, 30],
     )
     theirs = optax.join_schedules(
-        [optax.linear_schedule(0.0, 0.1, 10), optax.constant_schedule(0.1),
-         optax.exponential_decay(0.1, 1, 0.9)],
+        [
+            optax.linear_schedule(0.0, 0.1, 10),
+            optax.constant_schedule(0.1),
+            optax.exponential_decay(0.1, 1, 0.9),
+        ],
         [10, 30],
     )
     counts = jnp.arange(80, dtype=jnp.float32)  # optax needs float counts under strict promotion
@@ -87,7 +90,9 @@ def test_per_epoch_large_counts():
     t = 2**30 + 128 * 7  # exact in float32; epoch 1024
     np.testing.assert_allclose(s(jnp.int32(t)), 0.99**1024, rtol=1e-5)
     s = lrx.per_epoch(lrx.step_decay(1.0, 10**6, 0.5), 1000)
-    np.testing.assert_allclose(s(jnp.int32(2**31 - 1)), 0.5**2, rtol=1e-6)  # epoch 2147483: 2 decays
+    np.testing.assert_allclose(
+        s(jnp.int32(2**31 - 1)), 0.5**2, rtol=1e-6
+    )  # epoch 2147483: 2 decays
 
 
 # -- from_fn ---------------------------------------------------------------------------------
@@ -132,9 +137,9 @@ def test_from_fn_not_serializable():
 
 
 def test_from_fn_validation():
-    with pytest.raises(ValueError, match="^fn"):
+    with pytest.raises(ValueError, match=r"^fn"):
         lrx.from_fn(0.1)
-    with pytest.raises(ValueError, match="^fn must return a real"):
+    with pytest.raises(ValueError, match=r"^fn must return a real"):
         lrx.from_fn(lambda t: t > 3)(jnp.int32(1))
 
 
@@ -152,9 +157,7 @@ class VariantsTest(chex.TestCase):
 
 
 def test_nested_config_round_trip():
-    s = lrx.per_epoch(
-        lrx.warmup(lrx.sequence([lrx.cosine_annealing(0.1, 20), 0.001], [20]), 5), 10
-    )
+    s = lrx.per_epoch(lrx.warmup(lrx.sequence([lrx.cosine_annealing(0.1, 20), 0.001], [20]), 5), 10)
     config = json.loads(json.dumps(s.to_config()))
     assert config["schedule"]["schedule"]["schedules"][1] == {"name": "constant", "value": 0.001}
     back = lrx.schedule_from_config(config)

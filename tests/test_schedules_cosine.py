@@ -29,13 +29,13 @@ GOLDEN = [
 ]
 
 
-def ref_cosine(eta_max, T_max, eta_min, t):  # noqa: N803
+def ref_cosine(eta_max, T_max, eta_min, t):
     """003_c528f951556b93fa.txt §4.2, held at eta_min after T_max."""
     t = np.minimum(np.asarray(t, np.float64), T_max)
     return eta_min + 0.5 * (eta_max - eta_min) * (1 + np.cos(t * np.pi / T_max))
 
 
-def ref_warm_restarts(eta_max, T_0, T_mult, eta_min, peak_decay, n):  # noqa: N803
+def ref_warm_restarts(eta_max, T_0, T_mult, eta_min, peak_decay, n):
     """SGDR stepped one update at a time; cycle i peaks at eta_max * peak_decay**i."""
     out, t_cur, t_i, cycle = [], 0, T_0, 0
     for _ in range(n):
@@ -51,7 +51,7 @@ def ref_warm_restarts(eta_max, T_0, T_mult, eta_min, peak_decay, n):  # noqa: N8
     ("init", "T_max", "eta_min"),
     [(0.1, 100, 0.0), (0.1, 37, 0.001), (1.0, 1, 0.0), (0.5, 500, 0.4)],
 )
-def test_cosine_annealing_closed_form(init, T_max, eta_min):  # noqa: N803
+def test_cosine_annealing_closed_form(init, T_max, eta_min):
     t = np.arange(T_max + 50)
     got = lrx.cosine_annealing(init, T_max, eta_min).values(len(t))
     np.testing.assert_allclose(got, ref_cosine(init, T_max, eta_min, t), rtol=RTOL, atol=0)
@@ -67,9 +67,16 @@ def test_cosine_annealing_precise_near_the_floor():
 
 @pytest.mark.parametrize(
     ("T_0", "T_mult", "eta_min", "peak_decay"),
-    [(10, 1, 0.001, 1.0), (5, 2, 0.0, 1.0), (3, 3, 0.01, 1.0), (7, 1, 0.0, 0.5), (4, 2, 0.02, 0.8)],
+    [
+        (10, 1, 0.001, 1.0),
+        (5, 2, 0.0, 1.0),
+        (3, 3, 0.01, 1.0),
+        (7, 1, 0.0, 0.5),
+        (4, 2, 0.02, 0.8),
+        (3, 1, 0.03, 0.5),  # peaks fall to eta_min and stay there
+    ],
 )
-def test_warm_restarts_reference(T_0, T_mult, eta_min, peak_decay):  # noqa: N803
+def test_warm_restarts_reference(T_0, T_mult, eta_min, peak_decay):
     got = lrx.cosine_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay).values(300)
     ref = ref_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay, 300)
     np.testing.assert_allclose(got, ref, rtol=RTOL, atol=0)

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the article's two functions below are copied verbatim)
 """Warm-up schedules: warmup, warmup_cosine, warmup_stable_decay (and inverse_sqrt's warm-up).
 
 References:
@@ -22,6 +23,7 @@ RTOL = 2e-5
 
 
 # -- 004_7dc5a075b1dee1ce.txt, verbatim ------------------------------------------------------
+# fmt: off
 def decay_lr_poly(base_lr, epoch_i, batch_i, total_epochs, total_batches, warm_up, power=1.0):
     '''
     base_lr: 初始化学习率
@@ -51,13 +53,17 @@ def decay_lr_stable(base_lr, epoch_i, batch_i, total_epochs, total_batches, warm
         cosine_decay = 0.5 * (1.0 + np.cos(np.pi * progress / ((total_epochs - warm_up - stable_epochs) * total_batches)))
         rate = cosine_decay
     return rate * base_lr
+# fmt: on
 # ---------------------------------------------------------------------------------------
 
 
 def article_curve(fn, total_epochs, total_batches, *args):
     return np.array(
-        [fn(0.01, e, b, total_epochs, total_batches, *args)
-         for e in range(total_epochs) for b in range(total_batches)]
+        [
+            fn(0.01, e, b, total_epochs, total_batches, *args)
+            for e in range(total_epochs)
+            for b in range(total_batches)
+        ]
     )
 
 
@@ -102,7 +108,10 @@ def ref_wsd(peak, w, s, d, init, end, decay, n):
 
 
 @pytest.mark.parametrize("decay", ["cosine", "linear", "sqrt"])
-@pytest.mark.parametrize(("w", "s", "d", "init", "end"), [(10, 30, 20, 0.0, 0.0), (0, 5, 50, 0.0, 0.001), (7, 0, 13, 0.002, 0.01)])
+@pytest.mark.parametrize(
+    ("w", "s", "d", "init", "end"),
+    [(10, 30, 20, 0.0, 0.0), (0, 5, 50, 0.0, 0.001), (7, 0, 13, 0.002, 0.01)],
+)
 def test_wsd_reference(decay, w, s, d, init, end):
     got = lrx.warmup_stable_decay(0.1, w, s, d, init_value=init, end_value=end, decay=decay)
     ref = ref_wsd(0.1, w, s, d, init, end, decay, w + s + d + 20)
@@ -111,7 +120,12 @@ def test_wsd_reference(decay, w, s, d, init, end):
 
 @pytest.mark.parametrize(
     ("peak", "w", "total", "init", "end"),
-    [(0.1, 10, 100, 0.0, 0.0), (1.0, 0, 50, 0.0, 0.1), (0.3, 25, 26, 0.01, 0.001), (0.05, 5, 300, 0.05, 0.0)],
+    [
+        (0.1, 10, 100, 0.0, 0.0),
+        (1.0, 0, 50, 0.0, 0.1),
+        (0.3, 25, 26, 0.01, 0.001),
+        (0.05, 5, 300, 0.05, 0.0),
+    ],
 )
 def test_warmup_cosine_matches_optax(peak, w, total, init, end):
     mine = lrx.warmup_cosine(peak, w, total, init_value=init, end_value=end)
@@ -128,7 +142,9 @@ def test_warmup_semantics():
     v = s.values(40)
     np.testing.assert_allclose(v[:10], 0.01 + (0.1 - 0.01) * np.arange(10) / 10, rtol=1e-6)
     np.testing.assert_allclose(v[10:], inner.values(30), rtol=1e-6)  # schedule(t - W)
-    assert lrx.warmup(inner, 0) != inner and np.array_equal(lrx.warmup(inner, 0).values(20), inner.values(20))
+    assert lrx.warmup(inner, 0) != inner and np.array_equal(
+        lrx.warmup(inner, 0).values(20), inner.values(20)
+    )
 
 
 def test_warmup_accepts_number_and_callable():
@@ -143,7 +159,9 @@ class VariantsTest(chex.TestCase):
     def test_warmup_array_counts(self):
         s = lrx.warmup(lrx.step_decay(1.0, 2, 0.5), 4)
         counts = jnp.array([[0, 2], [4, 6]], jnp.int32)
-        chex.assert_trees_all_close(self.variant(s)(counts), jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32))
+        chex.assert_trees_all_close(
+            self.variant(s)(counts), jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32)
+        )
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_wsd_scalar(self):

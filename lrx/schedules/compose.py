@@ -111,7 +111,7 @@ class SequenceSchedule(Schedule):
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)
-        for b, s in zip(self.boundaries, self.schedules[1:]):
+        for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
             value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
         return value
 

@@ -31,7 +31,7 @@ class CosineAnnealing(Schedule):
         return self.eta_min + (self.init_value - self.eta_min) * _cos_frac(remaining, total)
 
 
-def cosine_annealing(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:  # noqa: N803
+def cosine_annealing(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:
     """Cosine annealing from ``init_value`` to ``eta_min`` over ``T_max`` updates, then held.
 
     Formula (003_c528f951556b93fa.txt §4.2 "Cosine Annealing", closed form with
@@ -103,14 +103,14 @@ class CosineWarmRestarts(Schedule):
 
     def _value(self, t: jax.Array) -> jax.Array:
         n, pos, length = self._cycle(t)
-        peak = self.init_value * _pow(self.peak_decay, n)
+        peak = jnp.maximum(self.init_value * _pow(self.peak_decay, n), self.eta_min)
         return self.eta_min + (peak - self.eta_min) * _cos_frac(length - pos, length)
 
 
 def cosine_warm_restarts(
     init_value: float,
-    T_0: int,  # noqa: N803
-    T_mult: int = 1,  # noqa: N803
+    T_0: int,
+    T_mult: int = 1,
     eta_min: float = 0.0,
     peak_decay: float = 1.0,
 ) -> Schedule:
@@ -118,8 +118,8 @@ def cosine_warm_restarts(
 
     Formula: cycle ``i`` lasts ``T_i = T_0 * T_mult**i`` updates; inside it, at position
     ``T_cur``, ``s(t) = eta_min + (peak_i - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2``
-    with ``peak_i = init_value * peak_decay**i``. Each cycle is the cosine annealing of
-    003_c528f951556b93fa.txt §4.2 and restarts at its (decayed) peak.
+    with ``peak_i = max(init_value * peak_decay**i, eta_min)``. Each cycle is the cosine
+    annealing of 003_c528f951556b93fa.txt §4.2 and restarts at its (decayed) peak.
 
     Peers: torch ``CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)`` stepped once per
     update (``peak_decay=1``). ``peak_decay`` is Keras ``CosineDecayRestarts``' ``m_mul``
@@ -130,7 +130,8 @@ def cosine_warm_restarts(
         T_0: length of the first cycle in updates; integer >= 1.
         T_mult: growth factor of the cycle length; integer >= 1. Default 1.
         eta_min: the floor of every cycle; finite, in [0, init_value]. Default 0.0.
-        peak_decay: factor applied to the peak at each restart, in (0, 1]. Default 1.0.
+        peak_decay: factor applied to the peak at each restart, in (0, 1]; peaks never
+            fall below ``eta_min``. Default 1.0.
 
     Example:
         >>> import lrx

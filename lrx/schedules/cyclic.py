@@ -33,9 +33,7 @@ class Cyclical(Schedule):
         down = self.step_size_up if self.step_size_down is None else self.step_size_down
         _set(self, "step_size_down", check_int("step_size_down", down, lo=1))
         _set(self, "mode", check_choice("mode", self.mode, _MODES))
-        _set(
-            self, "gamma", check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True)
-        )
+        _set(self, "gamma", check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True))
 
     def _value(self, t: jax.Array) -> jax.Array:
         up, down = float(self.step_size_up), float(self.step_size_down)
@@ -113,7 +111,9 @@ class OneCycle(Schedule):
             "pct_start",
             check_float("pct_start", self.pct_start, lo=0.0, hi=1.0, lo_open=True, hi_open=True),
         )
-        _set(self, "anneal_strategy", check_choice("anneal_strategy", self.anneal_strategy, _ANNEAL))
+        _set(
+            self, "anneal_strategy", check_choice("anneal_strategy", self.anneal_strategy, _ANNEAL)
+        )
         _set(self, "div_factor", check_float("div_factor", self.div_factor, lo=0.0, lo_open=True))
         _set(
             self,

@@ -9,6 +9,7 @@ decays.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -154,14 +155,12 @@ def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[int, ...]:
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a list of integers, got {values!r}")
     out = tuple(check_int(f"{name}[{i}]", v, lo=lo) for i, v in enumerate(values))
-    if any(b < a for a, b in zip(out, out[1:])):
+    if any(b < a for a, b in itertools.pairwise(out)):
         raise ValueError(f"{name} must be sorted in increasing order, got {list(values)!r}")
     return out
 
 
-def multistep_decay(
-    init_value: float, milestones: Sequence[int], gamma: float = 0.1
-) -> Schedule:
+def multistep_decay(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
     """Multiply by ``gamma`` at each milestone.
 
     Formula: ``s(t) = init_value * gamma ** (number of milestones m with m <= t)``, the

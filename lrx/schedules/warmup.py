@@ -88,8 +88,7 @@ class WarmupCosine(Schedule):
         _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
         if self.total_steps <= self.warmup_steps:
             raise ValueError(
-                f"total_steps must be > warmup_steps ({self.warmup_steps}), "
-                f"got {self.total_steps}"
+                f"total_steps must be > warmup_steps ({self.warmup_steps}), got {self.total_steps}"
             )
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
