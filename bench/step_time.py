@@ -156,8 +156,11 @@ def section_flat(args, scale: float) -> str:
     for opt in [o for o in args.opts if o in ("adam", "sgd")]:
         cs = [
             C.jax_contender("lrx tree", lrx_factory(opt), n, size),
-            C.flat_contender("lrx ravel per step", lrx_factory(opt), n, size),
-            C.jax_contender("lrx flat params", lrx_factory(opt), 1, n * size),
+            C.jax_contender(
+                "optax.flatten(lrx)", lambda opt=opt: optax.flatten(lrx_factory(opt)()), n, size
+            ),
+            C.flat_contender("ravel params+grads in step", lrx_factory(opt), n, size),
+            C.jax_contender("lrx on flat params", lrx_factory(opt), 1, n * size),
             C.jax_contender("optax tree", optax_factory(opt), n, size),
             C.floor_contender(opt, n * size),
         ]
