@@ -186,3 +186,12 @@ def test_mismatched_tree_raises():
     tx = lrx.scale_by_adam()
     with pytest.raises(ValueError, match="update tree does not match the state"):
         tx.update({"a": jnp.ones(2)}, tx.init({"b": jnp.zeros(2)}))
+
+
+def test_works_inside_optax_masked():
+    """optax.masked feeds MaskedNode leaves to init and update; the tree check accepts them."""
+    tx = optax.masked(lrx.scale_by_adam(), {"w": True, "b": False})
+    state = tx.init(PARAMS)
+    u, state = tx.update(GRADS[0], state)
+    np.testing.assert_array_equal(np.asarray(u["b"]), np.asarray(GRADS[0]["b"]))  # untouched
+    np.testing.assert_allclose(np.abs(np.asarray(u["w"])), 1.0, rtol=1e-4)  # first Adam step

@@ -12,6 +12,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrx
 from tests.numpy_refs import adam_ref, make_grads, momentum_ref
@@ -193,3 +195,53 @@ def test_bad_hyperparameters_raise_naming_the_argument(factory, kwargs, arg):
     value = [v for k, v in kwargs.items() if k == arg]
     if value and isinstance(value[0], float) and value[0] == value[0]:  # not NaN
         assert repr(value[0]) in str(info.value) or str(value[0]) in str(info.value)
+
+
+# -- property: finite outputs for finite inputs -----------------------------------------
+
+_unit = st.floats(0.0, 0.999)
+_eps = st.sampled_from([0.0, 1e-10, 1e-8, 1e-3])
+
+
+@st.composite
+def _transforms(draw):
+    kind = draw(st.sampled_from(["momentum", "adagrad", "rms", "adam"]))
+    if kind == "momentum":
+        return lrx.scale_by_momentum(draw(_unit), dampening=draw(st.floats(0.0, 1.0)))
+    if kind == "adagrad":
+        return lrx.scale_by_adagrad(
+            initial_accumulator_value=draw(st.floats(0.0, 1.0)),
+            eps=draw(_eps),
+            eps_in_sqrt=draw(st.booleans()),
+        )
+    if kind == "rms":
+        return lrx.scale_by_rms(
+            draw(_unit),
+            eps=draw(_eps),
+            eps_in_sqrt=draw(st.booleans()),
+            centered=draw(st.booleans()),
+            bias_correction=draw(st.booleans()),
+        )
+    return lrx.scale_by_adam(
+        draw(_unit),
+        draw(_unit),
+        eps=draw(_eps),
+        eps_root=draw(_eps),
+        nesterov=draw(st.booleans()),
+        amsgrad=draw(st.booleans()),
+        bias_correction=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=30)
+@given(
+    tx=_transforms(),
+    exponents=st.lists(st.integers(-15, 15), min_size=3, max_size=3),
+    signs=st.lists(st.sampled_from([-1.0, 0.0, 1.0]), min_size=3, max_size=3),
+)
+def test_finite_outputs_for_finite_inputs(tx, exponents, signs):
+    state = tx.init(jnp.zeros(2))
+    for e, s in zip(exponents, signs, strict=True):
+        g = jnp.asarray([s * 10.0**e, -s * 10.0 ** (-e)], jnp.float32)
+        u, state = tx.update(g, state)
+        assert np.all(np.isfinite(np.asarray(u))), (u, g)
