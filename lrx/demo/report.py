@@ -154,9 +154,24 @@ def write_plots(
         fig = lrx.plot.curves(histories, log_scale=log and _positive(results, metric))
         fig.axes[0].set_title(title)
         fig.axes[0].set_ylabel(metric.replace("_", " "))
+        if metric == "val_accuracy":
+            _zoom_past_warmup(fig.axes[0], [r.history[metric] for r in results])
         _recolor(fig)
         paths.append(_save(fig, out_dir, f"{metric}.png"))
     return paths
+
+
+def _zoom_past_warmup(ax: Any, series: Sequence[Sequence[float]]) -> None:
+    # The first epochs' low accuracies would flatten the comparison that matters: zoom the
+    # y axis on the values after the first 10% of the epochs (all of them in short runs).
+    start = len(series[0]) // 10 if series else 0
+    tail = [v for vs in series for v in vs[start:] if math.isfinite(v)]
+    if tail and min(tail) < max(tail):
+        lo, hi = min(tail), max(tail)
+        pad = 0.1 * (hi - lo)
+        ax.set_ylim(max(0.0, lo - pad), min(1.0, hi + pad))
+        if start:
+            ax.set_title(f"{ax.get_title()} (y axis fitted to epochs {start + 1}+)")
 
 
 def _positive(results: Sequence[RunResult], metric: str) -> bool:
