@@ -140,3 +140,42 @@ def tree_map_multi(
     columns = [treedef.flatten_up_to(t) for t in (tree, *rest)]
     results = [fn(*xs) for xs in zip(*columns, strict=True)]
     return tuple(treedef.unflatten([r[i] for r in results]) for i in range(n))
+
+
+def check_state(name: str, state: Any, expected: type | tuple[type, ...]) -> None:
+    """Raise ``ValueError`` unless ``state`` is the state type ``init`` of ``name`` makes.
+
+    Catches a state from another optimizer (or a checkpoint restored without a target)
+    being passed to ``update``, which would otherwise fail with an ``AttributeError`` deep
+    inside the math. Types are static: this costs nothing inside ``jit``.
+    """
+    if not isinstance(state, expected):
+        types = expected if isinstance(expected, tuple) else (expected,)
+        want = " or ".join(t.__name__ for t in types)
+        raise ValueError(
+            f"{name}: got a state of type {type(state).__name__}, expected {want}. Pass the "
+            "state returned by this optimizer's init (a state made by another optimizer, or "
+            "a checkpoint restored without this optimizer's state as target, does not fit)"
+        )
+
+
+def check_floating(name: str, tree: Any) -> None:
+    """Raise ``ValueError`` listing every leaf of ``tree`` whose dtype is not floating.
+
+    Learning-rate updates of integer (or bool) parameters are meaningless and would either
+    fail inside NumPy or silently truncate to zero; dtypes are static, so the check is free.
+    """
+    bad = []
+    for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
+        dtype = getattr(leaf, "dtype", None)
+        if dtype is None:
+            dtype = jnp.result_type(leaf)
+        if not jnp.issubdtype(dtype, jnp.inexact):
+            bad.append(f"{jax.tree_util.keystr(path) or '<root>'} ({dtype})")
+    if bad:
+        raise ValueError(
+            f"{name}: parameters and updates must have a floating dtype; these do not: "
+            f"{', '.join(bad)}. Keep integer leaves (step counters, token ids) out of the "
+            "optimized tree, or exclude them with optax.masked / lrx.partition + "
+            "optax.set_to_zero()"
+        )

@@ -13,7 +13,14 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._numerics import check_tree_match, compute_dtype, safe_div, tree_map_multi
+from lrx._numerics import (
+    check_floating,
+    check_state,
+    check_tree_match,
+    compute_dtype,
+    safe_div,
+    tree_map_multi,
+)
 from lrx._validate import check_bool, check_float
 
 __all__ = ["ScaleByAdagradState", "scale_by_adagrad"]
@@ -73,6 +80,7 @@ def scale_by_adagrad(
     eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
 
     def init_fn(params):
+        check_floating("scale_by_adagrad", params)
         return ScaleByAdagradState(
             sum_of_squares=jax.tree.map(
                 lambda p: jnp.full_like(p, initial_accumulator_value), params
@@ -81,6 +89,7 @@ def scale_by_adagrad(
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_adagrad", state, ScaleByAdagradState)
         check_tree_match("scale_by_adagrad", updates, state.sum_of_squares)
 
         def leaf(g, acc):

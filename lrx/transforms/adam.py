@@ -17,6 +17,8 @@ import optax
 from lrx._numerics import bias_correction as _bias_correction
 from lrx._numerics import (
     canonical_float_dtype,
+    check_floating,
+    check_state,
     check_tree_match,
     compute_dtype,
     safe_div,
@@ -134,6 +136,7 @@ def scale_by_adam(
     mu_dtype = canonical_float_dtype("mu_dtype", mu_dtype)
 
     def init_fn(params):
+        check_floating("scale_by_adam", params)
         if mu_dtype is None:
             mu = jax.tree.map(jnp.zeros_like, params)
         else:
@@ -148,6 +151,7 @@ def scale_by_adam(
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_adam", state, ScaleByAmsgradState if amsgrad else ScaleByAdamState)
         check_tree_match("scale_by_adam", updates, state.nu)
         count = safe_increment(state.count)
         nu_max_tree = state.nu_max if amsgrad else state.nu  # placeholder when not amsgrad

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._numerics import as_schedule_fn, safe_increment, zero_count
+from lrx._numerics import as_schedule_fn, check_floating, check_state, safe_increment, zero_count
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool
 
@@ -79,6 +79,8 @@ def scale_by_learning_rate(
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_learning_rate", state, ScaleByLearningRateState)
+        check_floating("scale_by_learning_rate", updates)
         lr = _lr_at(fn, state.count)
         step = sign * lr
         updates = jax.tree.map(lambda u: u * step.astype(u.dtype), updates)
@@ -111,6 +113,8 @@ def scale_by_schedule(schedule: ScalarOrSchedule) -> optax.GradientTransformatio
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_schedule", state, ScaleByScheduleState)
+        check_floating("scale_by_schedule", updates)
         scale = _lr_at(fn, state.count)
         updates = jax.tree.map(lambda u: u * scale.astype(u.dtype), updates)
         return updates, ScaleByScheduleState(safe_increment(state.count))

@@ -15,6 +15,8 @@ import jax.numpy as jnp
 import optax
 
 from lrx._numerics import (
+    check_floating,
+    check_state,
     check_tree_match,
     compute_dtype,
     safe_increment,
@@ -86,12 +88,14 @@ def scale_by_momentum(
         )
 
     def init_fn(params):
+        check_floating("scale_by_momentum", params)
         return ScaleByMomentumState(
             count=zero_count(), momentum=jax.tree.map(jnp.zeros_like, params)
         )
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_momentum", state, ScaleByMomentumState)
         check_tree_match("scale_by_momentum", updates, state.momentum)
         first = state.count == 0
 

@@ -17,6 +17,8 @@ from lrx._numerics import (
     bias_correction as _bias_correction,
 )
 from lrx._numerics import (
+    check_floating,
+    check_state,
     check_tree_match,
     compute_dtype,
     safe_div,
@@ -116,6 +118,7 @@ def scale_by_rms(
         raise ValueError(f"decay must be < 1 when bias_correction=True, got {decay!r}")
 
     def init_fn(params):
+        check_floating("scale_by_rms", params)
         nu = jax.tree.map(lambda p: jnp.full_like(p, initial_scale), params)
         if centered:
             return ScaleByRmsCenteredState(
@@ -125,6 +128,7 @@ def scale_by_rms(
 
     def update_fn(updates, state, params=None):
         del params
+        check_state("scale_by_rms", state, ScaleByRmsCenteredState if centered else ScaleByRmsState)
         check_tree_match("scale_by_rms", updates, state.nu)
         count = safe_increment(state.count)
         mu_tree = state.mu if centered else state.nu  # placeholder tree when not centered
