@@ -222,11 +222,12 @@ def test_schedule_properties(case: Case):
     assert back == s and hash(back) == hash(s)
     np.testing.assert_array_equal(back.values(N), s.values(N))
 
-    # eager array evaluation and scalar evaluation equal the jitted path
+    # eager array evaluation and scalar evaluation equal the jitted path (up to a few
+    # float32 ulps: XLA fuses and reassociates the jitted arithmetic)
     eager = np.asarray(s(jnp.arange(N, dtype=jnp.int32)), np.float64)
-    np.testing.assert_allclose(eager, v, rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(eager, v, rtol=1e-5, atol=1e-12)
     for k in (0, 1, N // 2, N - 1):
-        np.testing.assert_allclose(float(s(k)), v[k], rtol=1e-6, atol=1e-12)
+        np.testing.assert_allclose(float(s(k)), v[k], rtol=1e-5, atol=1e-12)
 
     # the largest int32 count
     big = float(s(jnp.int32(2**31 - 1)))
