@@ -11,26 +11,18 @@ The public API is exactly what this module re-exports, grouped as in API.md.
 from optax import GradientTransformation as GradientTransformation
 from optax import GradientTransformationExtraArgs as GradientTransformationExtraArgs
 
-from lrx._types import ScalarOrSchedule as ScalarOrSchedule
-from lrx.schedules._base import Schedule as Schedule
-from lrx.schedules._base import schedule_from_config as schedule_from_config
+from lrx import compat as compat
 
-# 2. Transforms --------------------------------------------------------------------------
-from lrx.transforms.momentum import scale_by_momentum as scale_by_momentum
-from lrx.transforms.adagrad import scale_by_adagrad as scale_by_adagrad
-from lrx.transforms.rms import scale_by_rms as scale_by_rms
-from lrx.transforms.adam import scale_by_adam as scale_by_adam
-from lrx.transforms.learning_rate import scale_by_learning_rate as scale_by_learning_rate
-from lrx.transforms.learning_rate import scale_by_schedule as scale_by_schedule
-from lrx.transforms.misc import add_decayed_weights as add_decayed_weights
-from lrx.transforms.misc import apply_updates as apply_updates
-from lrx.transforms.misc import chain as chain
-from lrx.transforms.misc import clip_by_global_norm as clip_by_global_norm
-from lrx.transforms.plateau import observe as observe
-from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau
-from lrx.transforms.partition import layerwise_decay as layerwise_decay
-from lrx.transforms.partition import partition as partition
-from lrx.transforms.guards import skip_nonfinite as skip_nonfinite
+# 7. Plots (matplotlib imported lazily inside each function) -----------------------------
+from lrx import plot as plot
+from lrx._types import ScalarOrSchedule as ScalarOrSchedule
+
+# 6. Learning-rate range test ------------------------------------------------------------
+from lrx.finder import LRFinderResult as LRFinderResult
+from lrx.finder import find_lr as find_lr
+
+# 4. Introspection -----------------------------------------------------------------------
+from lrx.introspect import learning_rate as learning_rate
 
 # 3. Optimizers --------------------------------------------------------------------------
 from lrx.optimizers import adagrad as adagrad
@@ -38,10 +30,15 @@ from lrx.optimizers import adam as adam
 from lrx.optimizers import adamw as adamw
 from lrx.optimizers import rmsprop as rmsprop
 from lrx.optimizers import sgd as sgd
-from lrx import compat as compat
-
-# 4. Introspection -----------------------------------------------------------------------
-from lrx.introspect import learning_rate as learning_rate
+from lrx.schedules._base import Schedule as Schedule
+from lrx.schedules._base import schedule_from_config as schedule_from_config
+from lrx.schedules.compose import from_fn as from_fn
+from lrx.schedules.compose import per_epoch as per_epoch
+from lrx.schedules.compose import sequence as sequence
+from lrx.schedules.cosine import cosine_annealing as cosine_annealing
+from lrx.schedules.cosine import cosine_warm_restarts as cosine_warm_restarts
+from lrx.schedules.cyclic import cyclical as cyclical
+from lrx.schedules.cyclic import one_cycle as one_cycle
 
 # 5. Schedules ---------------------------------------------------------------------------
 from lrx.schedules.decay import constant as constant
@@ -51,22 +48,26 @@ from lrx.schedules.decay import linear_schedule as linear_schedule
 from lrx.schedules.decay import multistep_decay as multistep_decay
 from lrx.schedules.decay import polynomial_decay as polynomial_decay
 from lrx.schedules.decay import step_decay as step_decay
-from lrx.schedules.cosine import cosine_annealing as cosine_annealing
-from lrx.schedules.cosine import cosine_warm_restarts as cosine_warm_restarts
-from lrx.schedules.cyclic import cyclical as cyclical
-from lrx.schedules.cyclic import one_cycle as one_cycle
 from lrx.schedules.warmup import warmup as warmup
 from lrx.schedules.warmup import warmup_cosine as warmup_cosine
 from lrx.schedules.warmup import warmup_stable_decay as warmup_stable_decay
-from lrx.schedules.compose import from_fn as from_fn
-from lrx.schedules.compose import per_epoch as per_epoch
-from lrx.schedules.compose import sequence as sequence
+from lrx.transforms.adagrad import scale_by_adagrad as scale_by_adagrad
+from lrx.transforms.adam import scale_by_adam as scale_by_adam
+from lrx.transforms.guards import skip_nonfinite as skip_nonfinite
+from lrx.transforms.learning_rate import scale_by_learning_rate as scale_by_learning_rate
+from lrx.transforms.learning_rate import scale_by_schedule as scale_by_schedule
+from lrx.transforms.misc import add_decayed_weights as add_decayed_weights
+from lrx.transforms.misc import apply_updates as apply_updates
+from lrx.transforms.misc import chain as chain
+from lrx.transforms.misc import clip_by_global_norm as clip_by_global_norm
 
-# 6. Learning-rate range test ------------------------------------------------------------
-from lrx.finder import LRFinderResult as LRFinderResult
-from lrx.finder import find_lr as find_lr
-
-# 7. Plots (matplotlib imported lazily inside each function) -----------------------------
-from lrx import plot as plot
+# 2. Transforms --------------------------------------------------------------------------
+from lrx.transforms.momentum import scale_by_momentum as scale_by_momentum
+from lrx.transforms.partition import layerwise_decay as layerwise_decay
+from lrx.transforms.partition import param_paths as param_paths
+from lrx.transforms.partition import partition as partition
+from lrx.transforms.plateau import observe as observe
+from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau
+from lrx.transforms.rms import scale_by_rms as scale_by_rms
 
 __version__ = "0.1.0"

@@ -80,6 +80,24 @@ CASES = [
     ("rmsprop", lambda: lrx.rmsprop(0.01, momentum=0.9, centered=True)),
     ("adam", needs("step_decay")(lambda: lrx.adam(lrx.step_decay(1e-3, step_size=2)))),
     ("adamw", lambda: lrx.adamw(1e-3, weight_decay=1e-2, mask={"w": True, "b": False})),
+    ("reduce_on_plateau", lambda: lrx.reduce_on_plateau(patience=0)),
+    ("adam_plateau", lambda: lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau(cooldown=1))),
+    (
+        "partition",
+        lambda: lrx.partition(
+            {"w": lrx.adam(1e-3), "b": lrx.sgd(0.1, momentum=0.9)}, {"w": "w", "**": "b"}
+        ),
+    ),
+    (
+        "layerwise_decay",
+        lambda: lrx.layerwise_decay(lrx.adam, lrx.warmup_cosine(1e-3, 2, 10), 0.5, ["b", "w"]),
+    ),
+    ("skip_nonfinite", lambda: lrx.skip_nonfinite(lrx.adam(1e-3), max_consecutive=2)),
+    ("torch_sgd", lambda: lrx.compat.torch.sgd(lr=0.1, momentum=0.9, dampening=0.1)),
+    ("torch_adagrad", lambda: lrx.compat.torch.adagrad(lr=0.1, lr_decay=0.01)),
+    ("torch_rmsprop", lambda: lrx.compat.torch.rmsprop(lr=0.01, centered=True, momentum=0.5)),
+    ("torch_adam", lambda: lrx.compat.torch.adam(lr=1e-3, amsgrad=True, weight_decay=0.1)),
+    ("torch_adamw", lambda: lrx.compat.torch.adamw(lr=lrx.one_cycle(1e-3, 10))),
 ]
 
 IDS = [c[0] for c in CASES]
@@ -118,12 +136,16 @@ def _dtypes(tree):
 
 
 @pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
-def test_jit_equals_no_jit(factory):
+def test_jit_equals_no_jit(factory, request):
     tx = factory()
     outs, state = _run(tx, tx.update)
     jit_outs, jit_state = _run(tx, jax.jit(tx.update))
-    chex.assert_trees_all_close(jit_outs, outs, rtol=1e-6, atol=1e-7)
-    chex.assert_trees_all_close(jit_state, state, rtol=1e-6, atol=1e-7)
+    # XLA fuses differently under jit. Centered RMSprop with momentum divides by
+    # sqrt(s - m^2), which amplifies a 1-ulp difference to ~30 ulp in the buffer (2.6e-6
+    # relative seen), so that case gets the project's parity tolerance (rtol 1e-5).
+    rtol = 1e-5 if "torch_rmsprop" in request.node.name else 1e-6
+    chex.assert_trees_all_close(jit_outs, outs, rtol=rtol, atol=1e-7)
+    chex.assert_trees_all_close(jit_state, state, rtol=rtol, atol=1e-7)
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["bf16", "f16", "f32", "f64"])
@@ -137,9 +159,14 @@ def test_dtypes_preserved_and_finite(factory, dtype):
             assert _dtypes(u) == [jnp.dtype(dt)] * 2
             chex.assert_tree_all_finite(u)
         assert _dtypes(state) == _dtypes(init_state)
-        chex.assert_tree_all_finite(state)
-        for leaf in jax.tree.leaves(init_state):  # moments mirror params; counts int32
-            assert leaf.dtype in (jnp.dtype(dt), jnp.int32, jnp.float32, jnp.bfloat16)
+        # No NaN anywhere in the state. Infinities are legitimate in a few bookkeeping
+        # leaves (a plateau's best metric starts at +inf before any observation).
+        for leaf in jax.tree.leaves(state):
+            assert not np.any(np.isnan(np.asarray(leaf, np.float64))), state
+        for leaf in jax.tree.leaves(init_state):
+            # moments mirror params; counts int32; plateau scale/hyperparameters float32;
+            # flags bool
+            assert leaf.dtype in (jnp.dtype(dt), jnp.int32, jnp.float32, jnp.bfloat16, jnp.bool_)
 
     if dtype == "float64":
         with jax.enable_x64(True):
