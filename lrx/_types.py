@@ -18,6 +18,6 @@ __all__ = [
     "ScalarOrSchedule",
 ]
 
-Numeric = Union[float, int, jax.Array]
-ScalarOrSchedule = Union[float, jax.Array, "Schedule", Callable[[jax.Array], Numeric]]
+Numeric = Union[float, int, jax.Array]  # noqa: UP007 (runtime alias, py3.10)
+ScalarOrSchedule = Union[float, jax.Array, "Schedule", Callable[[jax.Array], Numeric]]  # noqa: UP007
 """A constant (float or 0-d array), an :class:`lrx.Schedule`, or a jittable ``count -> lr``."""

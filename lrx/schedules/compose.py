@@ -115,6 +115,12 @@ class SequenceSchedule(Schedule):
             value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
         return value
 
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        value = self.schedules[0](count)
+        for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
+            value = jnp.where(count >= b, s(jnp.maximum(count - b, 0)), value)
+        return value
+
 
 def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     """Run schedules one after another; each restarts its own count at its boundary.
@@ -155,6 +161,9 @@ class PerEpoch(Schedule):
 
     def _value(self, t: jax.Array) -> jax.Array:
         return self.schedule(_floordiv(t, self.steps_per_epoch))
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        return self.schedule(count // self.steps_per_epoch)
 
 
 def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:

@@ -101,8 +101,29 @@ class CosineWarmRestarts(Schedule):
         length = jnp.take(jnp.asarray(lengths, jnp.float32), n)
         return n.astype(jnp.float32), t - start, length
 
+    def _cycle_at(self, count: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+        """``_cycle`` in integer arithmetic: exact for every int32 count."""
+        f32 = jnp.float32
+        if self.T_mult == 1:
+            n, pos = count // self.T_0, count % self.T_0
+            return n.astype(f32), pos.astype(f32), jnp.full(count.shape, float(self.T_0), f32)
+        starts, lengths = [0], [self.T_0]
+        while starts[-1] + lengths[-1] <= INT32_MAX:
+            starts.append(starts[-1] + lengths[-1])
+            lengths.append(lengths[-1] * self.T_mult)
+        starts_arr = jnp.asarray(starts, count.dtype)
+        n = jnp.maximum(jnp.searchsorted(starts_arr, count, side="right") - 1, 0)
+        pos = count - jnp.take(starts_arr, n)
+        length = jnp.take(jnp.asarray(lengths, f32), n)
+        return n.astype(f32), pos.astype(f32), length
+
     def _value(self, t: jax.Array) -> jax.Array:
-        n, pos, length = self._cycle(t)
+        return self._from_cycle(*self._cycle(t))
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        return self._from_cycle(*self._cycle_at(count))
+
+    def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
         peak = jnp.maximum(self.init_value * _pow(self.peak_decay, n), self.eta_min)
         return self.eta_min + (peak - self.eta_min) * _cos_frac(length - pos, length)
 

@@ -36,14 +36,24 @@ class Cyclical(Schedule):
         _set(self, "gamma", check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True))
 
     def _value(self, t: jax.Array) -> jax.Array:
+        total = float(self.step_size_up + self.step_size_down)
+        # position inside the current cycle and cycle index, exact for t < 2**24
+        return self._shape(t, jnp.mod(t, total), _floordiv(t, total))
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        total = self.step_size_up + self.step_size_down
+        f32 = jnp.float32
+        return self._shape(
+            count.astype(f32), (count % total).astype(f32), (count // total).astype(f32)
+        )
+
+    def _shape(self, t: jax.Array, pos: jax.Array, cycle: jax.Array) -> jax.Array:
         up, down = float(self.step_size_up), float(self.step_size_down)
-        total = up + down
-        pos = jnp.mod(t, total)  # position inside the current cycle, exact
-        height = jnp.where(pos <= up, pos / up, (total - pos) / down)
+        height = jnp.where(pos <= up, pos / up, (up + down - pos) / down)
         if self.mode == "triangular":
             scale = jnp.ones_like(t)
         elif self.mode == "triangular2":
-            scale = _pow(0.5, _floordiv(t, total))  # 1 / 2**(cycle - 1)
+            scale = _pow(0.5, cycle)  # 1 / 2**(cycle - 1)
         else:  # exp_range: scaled per update, as torch (scale_mode="iterations")
             scale = _pow(self.gamma, t)
         return self.base_lr + (self.max_lr - self.base_lr) * height * scale

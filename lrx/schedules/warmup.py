@@ -45,6 +45,15 @@ class Warmup(Schedule):
         ramp = _ramp(t, w, self.init_value, self.schedule(jnp.zeros_like(t)))
         return jnp.where(t < w, ramp, after)
 
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        w = self.warmup_steps
+        if w == 0:
+            return self.schedule(count)
+        after = self.schedule(jnp.maximum(count - w, 0))  # shifted in integers: exact
+        t = count.astype(jnp.float32)
+        ramp = _ramp(t, w, self.init_value, self.schedule(jnp.zeros_like(count)))
+        return jnp.where(t < w, ramp, after)
+
 
 def warmup(schedule: Schedule, warmup_steps: int, *, init_value: float = 0.0) -> Schedule:
     """Put a linear warm-up in front of any schedule.
