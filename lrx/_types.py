@@ -19,5 +19,5 @@ __all__ = [
 ]
 
 Numeric = Union[float, int, jax.Array]  # noqa: UP007 (runtime alias, py3.10)
-ScalarOrSchedule = Union[float, jax.Array, "Schedule", Callable[[jax.Array], Numeric]]  # noqa: UP007
+ScalarOrSchedule = Union[float, jax.Array, "Schedule", Callable[[jax.Array], Numeric]]
 """A constant (float or 0-d array), an :class:`lrx.Schedule`, or a jittable ``count -> lr``."""

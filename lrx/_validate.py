@@ -23,9 +23,13 @@ def _is_real(value: Any) -> bool:
         return False
     if isinstance(value, numbers.Real):
         return True
-    return isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 and (
-        np.issubdtype(np.asarray(value).dtype, np.floating)
-        or np.issubdtype(np.asarray(value).dtype, np.integer)
+    return (
+        isinstance(value, (np.ndarray, np.generic))
+        and np.ndim(value) == 0
+        and (
+            np.issubdtype(np.asarray(value).dtype, np.floating)
+            or np.issubdtype(np.asarray(value).dtype, np.integer)
+        )
     )
 
 

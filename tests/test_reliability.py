@@ -81,18 +81,25 @@ def _reference_near_max(name: str, n: int) -> float:
         k = (n - 10) % 10
         return 0.001 + 0.099 * (1 - abs(k / 5 - 1))
     limits = {
-        "constant": 0.1, "step_decay": 0.0, "multistep_decay": 0.001, "exponential_decay": 0.0,
-        "exponential_staircase": 0.0, "cosine_annealing": 1e-3, "polynomial_decay": 1e-3,
-        "linear_schedule": 0.01, "cyclical_triangular2": 0.001, "cyclical_exp_range": 0.001,
-        "one_cycle": 0.1 / 25 / 1e4, "warmup_cosine": 1e-4, "warmup_stable_decay": 1e-3,
+        "constant": 0.1,
+        "step_decay": 0.0,
+        "multistep_decay": 0.001,
+        "exponential_decay": 0.0,
+        "exponential_staircase": 0.0,
+        "cosine_annealing": 1e-3,
+        "polynomial_decay": 1e-3,
+        "linear_schedule": 0.01,
+        "cyclical_triangular2": 0.001,
+        "cyclical_exp_range": 0.001,
+        "one_cycle": 0.1 / 25 / 1e4,
+        "warmup_cosine": 1e-4,
+        "warmup_stable_decay": 1e-3,
         "inverse_sqrt": 0.1 * math.sqrt(100 / n),
     }
     return limits[name]
 
 
-@pytest.mark.parametrize(
-    "name", sorted(set(_all_schedules()) - {"cosine_warm_restarts_mult"})
-)
+@pytest.mark.parametrize("name", sorted(set(_all_schedules()) - {"cosine_warm_restarts_mult"}))
 def test_every_schedule_is_correct_near_int32_max(name):
     """Periodic schedules reduce the count in integer arithmetic, not float32."""
     s = _all_schedules()[name]
@@ -108,16 +115,21 @@ def test_cosine_warm_restarts_tmult_is_within_its_cycle_bounds_near_max():
 
 
 @pytest.mark.parametrize(
-    "make", [lambda: lrx.adam(1e-3), lambda: lrx.adamw(1e-3, amsgrad=True),
-             lambda: lrx.rmsprop(1e-3, bias_correction=True, centered=True),
-             lambda: lrx.sgd(lrx.cosine_warm_restarts(0.1, 10), momentum=0.9),
-             lambda: lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau())],
+    "make",
+    [
+        lambda: lrx.adam(1e-3),
+        lambda: lrx.adamw(1e-3, amsgrad=True),
+        lambda: lrx.rmsprop(1e-3, bias_correction=True, centered=True),
+        lambda: lrx.sgd(lrx.cosine_warm_restarts(0.1, 10), momentum=0.9),
+        lambda: lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau()),
+    ],
     ids=["adam", "adamw_amsgrad", "rmsprop_bias_corrected", "sgd_restarts", "adam_plateau"],
 )
 def test_counts_saturate_and_updates_stay_finite_at_int32_max(make):
     tx = make()
     params = jnp.zeros(3)
     state = tx.init(params)
+
     # Jump every update count to just below the int32 limit.
     def is_count(path, x):
         return "count" in jax.tree_util.keystr(path) and x.dtype == jnp.int32
@@ -129,9 +141,7 @@ def test_counts_saturate_and_updates_stay_finite_at_int32_max(make):
     for _ in range(5):
         updates, state = step(jnp.ones(3), state, params)
         assert np.all(np.isfinite(np.asarray(updates)))
-    counts = [
-        x for path, x in jax.tree_util.tree_leaves_with_path(state) if is_count(path, x)
-    ]
+    counts = [x for path, x in jax.tree_util.tree_leaves_with_path(state) if is_count(path, x)]
     assert counts, "every optimizer keeps an int32 count"
     # No count wrapped to a negative value; the update counts stopped at the limit
     # (a plateau's observation count did not move: nothing was observed).
@@ -161,15 +171,30 @@ BAD_CONFIGS = [
     ("list for scalar", {"name": "constant", "value": [0.1]}),
     ("dict for scalar", {"name": "constant", "value": {"a": 1}}),
     ("null", {"name": "constant", "value": None}),
-    ("unknown mode", {"name": "cyclical", "base_lr": 0.001, "max_lr": 0.1, "step_size_up": 2,
-                      "mode": "sawtooth"}),
+    (
+        "unknown mode",
+        {
+            "name": "cyclical",
+            "base_lr": 0.001,
+            "max_lr": 0.1,
+            "step_size_up": 2,
+            "mode": "sawtooth",
+        },
+    ),
     ("child not a config", {"name": "warmup", "schedule": 0.1, "warmup_steps": 3}),
     ("bad child", {"name": "warmup", "schedule": {"name": "nope"}, "warmup_steps": 3}),
-    ("schedules not a list", {"name": "sequence", "schedules": {"name": "constant", "value": 1.0},
-                              "boundaries": []}),
-    ("boundaries mismatch", {"name": "sequence",
-                             "schedules": [{"name": "constant", "value": 1.0}] * 2,
-                             "boundaries": [1, 2]}),
+    (
+        "schedules not a list",
+        {"name": "sequence", "schedules": {"name": "constant", "value": 1.0}, "boundaries": []},
+    ),
+    (
+        "boundaries mismatch",
+        {
+            "name": "sequence",
+            "schedules": [{"name": "constant", "value": 1.0}] * 2,
+            "boundaries": [1, 2],
+        },
+    ),
     ("from_fn", {"name": "from_fn", "fn": "print"}),
 ]
 
@@ -196,13 +221,17 @@ def test_error_messages_name_the_argument():
 
 
 _json = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40)
-    | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=12),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=20,
 )
-_names = st.sampled_from(sorted(lrx.schedules._base._REGISTRY) + ["nope", ""])
+_names = st.sampled_from([*sorted(lrx.schedules._base._REGISTRY), "nope", ""])
 
 
 @st.composite
@@ -217,8 +246,10 @@ def _configs(draw):
     for key in keys:
         if draw(st.integers(0, 5)):  # mostly present
             config[key] = draw(
-                st.integers(-3, 50) | st.floats(-1, 2) | _json | st.just({"name": "constant",
-                                                                           "value": 0.5})
+                st.integers(-3, 50)
+                | st.floats(-1, 2)
+                | _json
+                | st.just({"name": "constant", "value": 0.5})
                 | st.lists(st.integers(0, 30), max_size=4)
                 | st.lists(st.just({"name": "constant", "value": 0.1}), max_size=3)
             )
@@ -271,8 +302,12 @@ def test_update_tree_not_matching_state_raises_value_error(name):
 
 @pytest.mark.parametrize(
     "first,second",
-    [("adam", "sgd_momentum"), ("sgd_momentum", "adam"), ("rmsprop", "adagrad"),
-     ("adagrad", "adam")],
+    [
+        ("adam", "sgd_momentum"),
+        ("sgd_momentum", "adam"),
+        ("rmsprop", "adagrad"),
+        ("adagrad", "adam"),
+    ],
 )
 def test_state_from_another_optimizer_raises_value_error(first, second):
     params = {"a": jnp.zeros(3)}
@@ -336,16 +371,18 @@ def test_nan_gradients_injected_at_random_steps_are_skipped_exactly(seed):
     steps = list(range(60))
     poison = set(rng.choice(60, size=12, replace=False).tolist())
     make = lambda: lrx.skip_nonfinite(  # noqa: E731
-        lrx.chain(lrx.clip_by_global_norm(1.0),
-                  lrx.adam(lrx.warmup_cosine(0.05, 5, 50))), max_consecutive=100)
+        lrx.chain(lrx.clip_by_global_norm(1.0), lrx.adam(lrx.warmup_cosine(0.05, 5, 50))),
+        max_consecutive=100,
+    )
     poisoned, state = _train(make(), steps, poison)
     clean, _ = _train(make(), [t for t in steps if t not in poison])
     chex.assert_trees_all_equal(poisoned, clean)
     assert int(state.num_skipped) == len(poison)
     # and an unguarded optimizer fed only the clean steps agrees numerically
-    plain, _ = _train(lrx.chain(lrx.clip_by_global_norm(1.0),
-                                lrx.adam(lrx.warmup_cosine(0.05, 5, 50))),
-                      [t for t in steps if t not in poison])
+    plain, _ = _train(
+        lrx.chain(lrx.clip_by_global_norm(1.0), lrx.adam(lrx.warmup_cosine(0.05, 5, 50))),
+        [t for t in steps if t not in poison],
+    )
     chex.assert_trees_all_close(poisoned, plain, rtol=1e-6, atol=1e-7)
 
 
