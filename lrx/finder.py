@@ -66,6 +66,16 @@ class LRFinderResult:
         num_steps: the number of steps requested (``len(learning_rates)`` is the number
             run, divergence point included).
         message: a one-line human-readable summary of the suggestion, or why there is none.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> x = jnp.linspace(-1.0, 1.0, 32).reshape(8, 4)
+        >>> batches = {"x": jnp.tile(x, (60, 1, 1))}  # 60 steps of the same batch
+        >>> loss = lambda p, b: jnp.mean((b["x"] @ p - 1.0) ** 2)
+        >>> result = lrx.find_lr(loss, jnp.zeros(4), batches, num_steps=60, end_lr=100.0)
+        >>> result.diverged, 1e-4 < result.suggestion < 10.0
+        (True, True)
+        >>> fig = result.plot()  # loss against lr (log axis), suggestion marked
     """
 
     learning_rates: np.ndarray
