@@ -355,6 +355,7 @@ EXAMPLE_NAMES = [
     "lr_range_test",
     "layerwise_lr",
     "warmup_stable_decay",
+    "adam_plateau",
 ]
 
 
