@@ -19,30 +19,8 @@ import optax
 import pytest
 
 import lrx
-from tests.reference import gen_schedules, golden
 
 RTOL = 2e-5
-GOLDEN = [
-    c
-    for c in golden.load("schedules")["cases"]
-    if c["torch"]["cls"] == "SequentialLR" or c["id"] == "ConstantLR-factor0.5"
-]
-
-
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_golden(case):
-    schedule = lrx.schedule_from_config(case["lrx"])
-    assert schedule == gen_schedules.to_lrx(case["torch"])
-    np.testing.assert_allclose(schedule.values(case["steps"]), case["values"], rtol=RTOL, atol=0)
-
-
-@pytest.mark.parity
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_live(case):
-    pytest.importorskip("torch")
-    values = gen_schedules.torch_values(case)
-    schedule = gen_schedules.to_lrx(case["torch"])
-    np.testing.assert_allclose(schedule.values(case["steps"]), values, rtol=RTOL, atol=0)
 
 
 def test_sequence_matches_optax_join_schedules():

@@ -20,12 +20,8 @@ import numpy as np
 import pytest
 
 import lrx
-from tests.reference import gen_schedules, golden
 
 RTOL = 2e-5
-GOLDEN = [
-    c for c in golden.load("schedules")["cases"] if c["torch"]["cls"] in {"CyclicLR", "OneCycleLR"}
-]
 
 
 def ref_clr(base, top, s, mode, gamma, n):
@@ -131,22 +127,6 @@ class VariantsTest(chex.TestCase):
         out = self.variant(s)(jnp.int32(2))
         chex.assert_shape(out, ())
         chex.assert_trees_all_close(out, jnp.float32(1.0), rtol=1e-6)
-
-
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_golden(case):
-    schedule = lrx.schedule_from_config(case["lrx"])
-    assert schedule == gen_schedules.to_lrx(case["torch"])
-    np.testing.assert_allclose(schedule.values(case["steps"]), case["values"], rtol=RTOL, atol=0)
-
-
-@pytest.mark.parity
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_live(case):
-    pytest.importorskip("torch")
-    values = gen_schedules.torch_values(case)
-    schedule = gen_schedules.to_lrx(case["torch"])
-    np.testing.assert_allclose(schedule.values(case["steps"]), values, rtol=RTOL, atol=0)
 
 
 @pytest.mark.parametrize(

@@ -22,17 +22,9 @@ import optax
 import pytest
 
 import lrx
-from tests.reference import gen_schedules, golden
 
 RTOL = 2e-5
 T = np.arange(200)
-
-GOLDEN = [
-    c
-    for c in golden.load("schedules")["cases"]
-    if c["torch"]["cls"]
-    in {"ConstantLR", "StepLR", "MultiStepLR", "ExponentialLR", "PolynomialLR", "LinearLR"}
-]
 
 
 # -- NumPy references ----------------------------------------------------------------------
@@ -116,21 +108,6 @@ class VariantsTest(chex.TestCase):
 
 
 # -- torch ---------------------------------------------------------------------------------
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_golden(case):
-    """torch's lr after k scheduler.step() calls equals s(k) (tests/reference/schedules.json)."""
-    schedule = lrx.schedule_from_config(case["lrx"])
-    assert schedule == gen_schedules.to_lrx(case["torch"])  # the documented mapping
-    np.testing.assert_allclose(schedule.values(case["steps"]), case["values"], rtol=RTOL, atol=0)
-
-
-@pytest.mark.parity
-@pytest.mark.parametrize("case", GOLDEN, ids=lambda c: c["id"])
-def test_torch_live(case):
-    pytest.importorskip("torch")
-    values = gen_schedules.torch_values(case)
-    schedule = gen_schedules.to_lrx(case["torch"])
-    np.testing.assert_allclose(schedule.values(case["steps"]), values, rtol=RTOL, atol=0)
 
 
 # -- optax ---------------------------------------------------------------------------------
