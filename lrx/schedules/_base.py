@@ -26,11 +26,22 @@ import dataclasses
 import functools
 import math
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+if TYPE_CHECKING:  # typing_extensions is not a runtime dependency; mypy ships its stubs.
+    from typing_extensions import dataclass_transform
+else:
+    try:
+        from typing import dataclass_transform  # Python >= 3.11
+    except ImportError:  # Python 3.10: only type checkers need the marker.
+
+        def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
+            return lambda f: f
+
 
 __all__ = [
     "Schedule",
@@ -43,7 +54,7 @@ __all__ = [
 _REGISTRY: dict[str, type[Schedule]] = {}
 _MAX_DEPTH = 32  # nesting limit for configs (hostile input must not blow the stack)
 
-S = TypeVar("S", bound="type[Schedule]")
+S = TypeVar("S", bound="Schedule")
 
 
 def schedule_field(**kwargs: Any) -> Any:
@@ -56,10 +67,19 @@ def schedules_field(**kwargs: Any) -> Any:
     return dataclasses.field(metadata={"lrx_kind": "schedules"}, **kwargs)
 
 
-def register(name: str) -> Callable[[S], S]:
-    """Class decorator: make ``cls`` a frozen dataclass and register it under ``name``."""
+@dataclass_transform(
+    eq_default=True,
+    frozen_default=True,
+    field_specifiers=(dataclasses.field, schedule_field, schedules_field),
+)
+def register(name: str) -> Callable[[type[S]], type[S]]:
+    """Class decorator: make ``cls`` a frozen dataclass and register it under ``name``.
 
-    def decorate(cls: S) -> S:
+    Marked with ``typing.dataclass_transform`` (PEP 681) so type checkers see the
+    generated ``__init__`` and the frozen fields.
+    """
+
+    def decorate(cls: type[S]) -> type[S]:
         if name in _REGISTRY:
             raise ValueError(f"schedule name {name!r} is already registered")
         cls = dataclasses.dataclass(frozen=True, repr=False, eq=True)(cls)
@@ -99,6 +119,8 @@ class Schedule:
 
     name: ClassVar[str] = "schedule"
     _serializable: ClassVar[bool] = True
+    if TYPE_CHECKING:  # every concrete subclass is a dataclass (made by ``register``)
+        __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     # -- evaluation -------------------------------------------------------------------
     def _value(self, t: jax.Array) -> jax.Array:  # pragma: no cover - abstract

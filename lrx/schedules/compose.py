@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,8 @@ def _as_schedule(name: str, value: Any) -> Schedule:
         return value
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         try:
-            return Constant(value)
+            # Constant.__post_init__ validates any real (NumPy scalars too) as a float
+            return Constant(cast(float, value))
         except ValueError as e:
             raise ValueError(f"{name}: {e}") from None
     if callable(value):
@@ -89,8 +90,10 @@ def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
 class SequenceSchedule(Schedule):
     """Schedule ``i`` on ``[boundaries[i-1], boundaries[i])``, run on ``t - boundaries[i-1]``."""
 
-    schedules: tuple[Schedule, ...] = schedules_field()
-    boundaries: tuple[int, ...]
+    # any sequences (numbers and callables allowed in schedules); stored as tuples of
+    # Schedule and int by __post_init__
+    schedules: Sequence[Schedule] = schedules_field()
+    boundaries: Sequence[int]
 
     def __post_init__(self) -> None:
         if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 
@@ -35,20 +37,25 @@ class Cyclical(Schedule):
         _set(self, "mode", check_choice("mode", self.mode, _MODES))
         _set(self, "gamma", check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True))
 
+    @property
+    def _down(self) -> int:
+        """``step_size_down`` as set by ``__post_init__`` (``None`` became ``step_size_up``)."""
+        return cast(int, self.step_size_down)
+
     def _value(self, t: jax.Array) -> jax.Array:
-        total = float(self.step_size_up + self.step_size_down)
+        total = float(self.step_size_up + self._down)
         # position inside the current cycle and cycle index, exact for t < 2**24
         return self._shape(t, jnp.mod(t, total), _floordiv(t, total))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        total = self.step_size_up + self.step_size_down
+        total = self.step_size_up + self._down
         f32 = jnp.float32
         return self._shape(
             count.astype(f32), (count % total).astype(f32), (count // total).astype(f32)
         )
 
     def _shape(self, t: jax.Array, pos: jax.Array, cycle: jax.Array) -> jax.Array:
-        up, down = float(self.step_size_up), float(self.step_size_down)
+        up, down = float(self.step_size_up), float(self._down)
         height = jnp.where(pos <= up, pos / up, (up + down - pos) / down)
         if self.mode == "triangular":
             scale = jnp.ones_like(t)

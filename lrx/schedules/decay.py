@@ -48,7 +48,7 @@ def _pow(gamma: float, x: jax.Array) -> jax.Array:
     return jnp.exp(x * math.log(gamma))
 
 
-def _cos_frac(remaining: jax.Array, length: float) -> jax.Array:
+def _cos_frac(remaining: jax.Array, length: float | jax.Array) -> jax.Array:
     """``(1 + cos(pi * (1 - remaining / length))) / 2`` written as ``sin²``.
 
     ``remaining`` is the distance to the end of the cosine (``length - progress``). The
@@ -134,7 +134,7 @@ class MultistepDecay(Schedule):
     """``s(t) = init_value * gamma ** #{m in milestones : m <= t}`` (torch ``MultiStepLR``)."""
 
     init_value: float
-    milestones: tuple[int, ...]
+    milestones: Sequence[int]  # any sequence; stored as a tuple by __post_init__
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
