@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from typing import TYPE_CHECKING, Any
 
 import jax
@@ -261,6 +261,8 @@ def _run_iterable(
     lrs: jax.Array,
     hyper: jax.Array,
 ) -> tuple[np.ndarray, ...]:
+    init: Callable[..., Any]
+    step: Callable[..., Any]
     if _hashable(loss_fn, optimizer):
         init = functools.partial(_init_jit, optimizer)
         step = functools.partial(_step_jit, loss_fn, optimizer)
@@ -513,7 +515,7 @@ def find_lr(
                 "batches must be a pytree of stacked arrays (leading axis >= num_steps) or "
                 f"an iterable of batches, got {type(batches).__name__}"
             )
-        if hasattr(batches, "__len__") and len(batches) < n:
+        if isinstance(batches, Sized) and len(batches) < n:
             raise ValueError(
                 f"batches holds {len(batches)} batches, fewer than num_steps={n}; pass more "
                 "batches or lower num_steps"

@@ -23,6 +23,7 @@ import os
 import struct
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ __all__ = [
 ]
 
 # IDX type codes (http://yann.lecun.com/exdb/mnist/): only unsigned bytes occur in MNIST.
-_IDX_DTYPES = {
+_IDX_DTYPES: dict[int, np.dtype[Any]] = {
     0x08: np.dtype(np.uint8),
     0x09: np.dtype(np.int8),
     0x0B: np.dtype(">i2"),

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
 import optax
 
@@ -34,7 +35,16 @@ __all__ = ["RUNS", "RunSpec", "select_runs"]
 SGD_LR = 0.1  # article 002's SGD learning rate
 ADAPTIVE_LR = 1e-3  # torch / Keras default for RMSprop and Adam
 ADAGRAD_LR = 1e-2  # torch default for AdaGrad
-PLATEAU = {"factor": 0.5, "patience": 5}  # halve after 5 epochs without improvement
+
+
+class PlateauKwargs(TypedDict):
+    """Keyword arguments of ``lrx.reduce_on_plateau`` used by the plateau runs."""
+
+    factor: float
+    patience: int
+
+
+PLATEAU: PlateauKwargs = {"factor": 0.5, "patience": 5}  # halve after 5 epochs without improvement
 
 
 @dataclass(frozen=True)

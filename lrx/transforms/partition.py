@@ -179,7 +179,7 @@ def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
         )
 
 
-def _check_known(used: Any, transforms: Mapping[Hashable, Any], where: str = "") -> None:
+def _check_known(used: Any, transforms: Mapping[Any, Any], where: str = "") -> None:
     missing = sorted({label for label in used if label not in transforms}, key=repr)
     if missing:
         raise ValueError(
@@ -192,7 +192,7 @@ def _check_known(used: Any, transforms: Mapping[Hashable, Any], where: str = "")
 class _PatternLabels:
     """``params -> label pytree`` from a pattern mapping, cached by tree structure."""
 
-    def __init__(self, patterns: Mapping[str, Hashable], transforms: Mapping[Hashable, Any]):
+    def __init__(self, patterns: Mapping[str, Hashable], transforms: Mapping[Any, Any]):
         _check_pattern_keys(patterns)
         self.patterns = dict(patterns)
         self.transforms = transforms
@@ -212,13 +212,13 @@ class _PatternLabels:
                 self._cache[treedef] = cached
             except TypeError:
                 pass
-        return treedef.unflatten(cached)
+        return jax.tree_util.tree_unflatten(treedef, cached)
 
 
 class _Labels:
     """Label resolution for :func:`partition`: pytree, callable or pattern mapping."""
 
-    def __init__(self, labels: Labels, transforms: Mapping[Hashable, Any]):
+    def __init__(self, labels: Labels, transforms: Mapping[Any, Any]):
         self.labels = labels
         self.transforms = transforms
         self._patterns: _PatternLabels | None = None
@@ -243,7 +243,7 @@ class _Labels:
 
 
 def partition(
-    transforms: Mapping[Hashable, optax.GradientTransformation],
+    transforms: Mapping[Any, optax.GradientTransformation],
     labels: Labels,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Apply a different transform to each group of parameters (layer-wise learning rates).
@@ -343,8 +343,8 @@ def _scaled(learning_rate: ScalarOrSchedule, factor: float) -> ScalarOrSchedule:
         return check_float("learning_rate", learning_rate, lo=0.0) * factor
     if isinstance(learning_rate, Schedule) or callable(learning_rate):
         return _ScaledSchedule(learning_rate, factor)
-    fn = as_schedule_fn(learning_rate)  # validates a scalar array
-    return jnp.asarray(fn(0), jnp.float32) * jnp.float32(factor)
+    as_schedule_fn(learning_rate)  # validates a scalar array
+    return jnp.asarray(learning_rate, jnp.float32) * jnp.float32(factor)
 
 
 def layerwise_decay(

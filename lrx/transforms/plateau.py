@@ -49,7 +49,7 @@ class ReduceOnPlateauState(NamedTuple):
     best: jax.Array
     num_bad_epochs: jax.Array
     cooldown_counter: jax.Array
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     factor: jax.Array
     patience: jax.Array
     threshold: jax.Array
@@ -286,9 +286,10 @@ def _observe_any(state: ReduceOnPlateauState, metric: jax.Array) -> ReduceOnPlat
     """``_observe``; a state whose leaves are nnx Variables is updated in place."""
     if not any(_is_variable(x) for x in state):
         return _observe(state, metric)
-    values = ReduceOnPlateauState(*(x.get_value() if _is_variable(x) else x for x in state))
+    leaves: tuple[Any, ...] = tuple(state)  # arrays or nnx Variables, not only jax.Array
+    values = ReduceOnPlateauState(*(x.get_value() if _is_variable(x) else x for x in leaves))
     new = _observe(values, metric)
-    for var, value in zip(state, new, strict=True):
+    for var, value in zip(leaves, new, strict=True):
         if _is_variable(var):
             var.set_value(value)
     return state
