@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
 from lrx._validate import check_float
 
@@ -20,10 +23,14 @@ def zero_count() -> jax.Array:
 
 
 def safe_increment(count: jax.Array) -> jax.Array:
-    """``count + 1`` that saturates at ``int32`` max instead of wrapping to negative."""
+    """``count + 1`` that saturates at ``int32`` max instead of wrapping to negative.
+
+    Computed as ``min(count, max - 1) + 1`` with two ``lax`` operations (no ``where``).
+    """
     count = jnp.asarray(count)
-    max_value = jnp.iinfo(count.dtype).max
-    return jnp.where(count < max_value, count + 1, max_value).astype(count.dtype)
+    dtype = count.dtype
+    below_max = np.array(jnp.iinfo(dtype).max - 1, dtype)
+    return lax.add(lax.min(count, below_max), np.array(1, dtype))
 
 
 def bias_correction(decay: float, count: jax.Array, dtype: Any = jnp.float32) -> jax.Array:
@@ -81,10 +88,39 @@ def compute_dtype(*dtypes: Any) -> Any:
 
     bfloat16/float16 moments are updated in float32 (``g**2`` of a float16 gradient above
     256 would overflow otherwise) and stored back in their own dtype; float64 stays float64.
+    Memoized on the dtypes: called once per leaf at trace time.
     """
+    return _compute_dtype(tuple(jnp.dtype(d) for d in dtypes))
+
+
+@functools.lru_cache(maxsize=256)
+def _compute_dtype(dtypes: tuple[Any, ...]) -> Any:
     # Chosen by width, not jnp.promote_types: strict promotion rejects bfloat16 + float32.
     wide = any(jnp.finfo(d).bits > 32 for d in dtypes)
     return jnp.dtype(jnp.float64 if wide else jnp.float32)
+
+
+def cast(x: jax.Array, dtype: Any) -> jax.Array:
+    """``x`` converted to ``dtype``; ``x`` itself (no operation at all) when it already is."""
+    return x if x.dtype == dtype else lax.convert_element_type(x, dtype)
+
+
+def const(value: float, dtype: Any) -> np.ndarray:
+    """``value`` as a 0-d NumPy constant of ``dtype``: a literal operand of ``lax`` ops.
+
+    ``lax`` operations take it as is (no ``convert``/``broadcast`` equation), with the same
+    rounding as ``jnp``'s weak-typed Python scalars (one rounding from the Python float).
+    """
+    return np.array(value, dtype)
+
+
+def positive_in(value: float, dtype: Any) -> bool:
+    """Whether ``value`` is at least ``dtype``'s smallest normal number.
+
+    The static test for skipping the guarded division: a denominator ``d + value`` with
+    ``d >= 0`` can then never be zero, even on hardware that flushes subnormals to zero.
+    """
+    return float(value) >= float(jnp.finfo(dtype).tiny)
 
 
 def canonical_float_dtype(name: str, dtype: Any) -> Any:
@@ -101,9 +137,18 @@ def canonical_float_dtype(name: str, dtype: Any) -> Any:
 
 
 def safe_div(num: jax.Array, den: jax.Array) -> jax.Array:
-    """``num / den``, and 0 where ``den == 0`` (only reachable with ``eps == 0``)."""
+    """``num / den``, and 0 where ``den == 0`` (only reachable with ``eps == 0``).
+
+    Transforms use it only where a zero denominator is possible (decided statically from
+    the hyperparameters, see :func:`positive_in`); elsewhere they divide plainly.
+    """
     ok = den > 0
     return jnp.where(ok, num / jnp.where(ok, den, jnp.ones_like(den)), jnp.zeros_like(num))
+
+
+def divide(num: jax.Array, den: jax.Array, guarded: bool) -> jax.Array:
+    """``safe_div(num, den)`` if ``guarded`` (a static Python bool), else ``num / den``."""
+    return safe_div(num, den) if guarded else lax.div(num, den)
 
 
 def check_tree_match(name: str, updates: Any, reference: Any) -> None:
@@ -112,16 +157,18 @@ def check_tree_match(name: str, updates: Any, reference: Any) -> None:
     ``reference`` is a moment tree of the state made by ``init``. Structures and shapes are
     static, so this runs at trace time and costs nothing inside ``jit``.
     """
-    u_def = jax.tree.structure(updates)
-    r_def = jax.tree.structure(reference)
+    u_leaves, u_def = jax.tree.flatten(updates)
+    r_leaves, r_def = jax.tree.flatten(reference)
     if u_def != r_def:
         raise ValueError(
             f"{name}: the update tree does not match the state created by init "
             f"(init it with params of the same structure as the updates). "
             f"updates: {u_def}; state: {r_def}"
         )
+    if all(jnp.shape(u) == jnp.shape(r) for u, r in zip(u_leaves, r_leaves, strict=True)):
+        return  # the common case: no key paths built (they cost ~50 us per leaf)
     paths = jax.tree_util.tree_leaves_with_path(updates)
-    for (path, u), r in zip(paths, jax.tree.leaves(reference), strict=True):
+    for (path, u), r in zip(paths, r_leaves, strict=True):
         if jnp.shape(u) != jnp.shape(r):
             raise ValueError(
                 f"{name}: the update at {jax.tree_util.keystr(path) or '<root>'} has shape "
@@ -165,12 +212,12 @@ def check_floating(name: str, tree: Any) -> None:
     Learning-rate updates of integer (or bool) parameters are meaningless and would either
     fail inside NumPy or silently truncate to zero; dtypes are static, so the check is free.
     """
+    if all(_is_inexact(_dtype_of(leaf)) for leaf in jax.tree.leaves(tree)):
+        return  # the common case: no key paths built (they cost ~50 us per leaf)
     bad = []
     for path, leaf in jax.tree_util.tree_leaves_with_path(tree):
-        dtype = getattr(leaf, "dtype", None)
-        if dtype is None:
-            dtype = jnp.result_type(leaf)
-        if not jnp.issubdtype(dtype, jnp.inexact):
+        dtype = _dtype_of(leaf)
+        if not _is_inexact(dtype):
             bad.append(f"{jax.tree_util.keystr(path) or '<root>'} ({dtype})")
     if bad:
         raise ValueError(
@@ -179,3 +226,13 @@ def check_floating(name: str, tree: Any) -> None:
             "optimized tree, or exclude them with optax.masked / lrx.partition + "
             "optax.set_to_zero()"
         )
+
+
+def _dtype_of(leaf: Any) -> Any:
+    dtype = getattr(leaf, "dtype", None)
+    return jnp.result_type(leaf) if dtype is None else dtype
+
+
+@functools.lru_cache(maxsize=256)
+def _is_inexact(dtype: Any) -> bool:
+    return bool(jnp.issubdtype(dtype, jnp.inexact))

@@ -8,20 +8,25 @@ Article 000_dbe525d0cf299df4.txt (1.3 Adam, 1.4 实战) and article 004_7dc5a075
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
 
 from lrx._numerics import bias_correction as _bias_correction
 from lrx._numerics import (
     canonical_float_dtype,
+    cast,
     check_floating,
     check_state,
     check_tree_match,
     compute_dtype,
-    safe_div,
+    const,
+    divide,
+    positive_in,
     safe_increment,
     tree_map_multi,
     zero_count,
@@ -101,7 +106,9 @@ def scale_by_adam(
 
     Moments are updated in float32 (float64 for float64 states) and stored in the state
     dtype; the output has the update's dtype. A zero denominator (only with
-    ``eps = eps_root = 0`` and an all-zero history) gives a zero output.
+    ``eps = eps_root = 0`` and an all-zero history) gives a zero output; the guard that
+    does this is only emitted for such hyperparameters, so NaN and Inf propagate as in
+    optax and torch. The bias corrections are computed once per update, not per leaf.
 
     Args:
         b1: ``β1``, in ``[0, 1)`` (default 0.9).
@@ -149,6 +156,11 @@ def scale_by_adam(
             )
         return ScaleByAdamState(count=zero_count(), mu=mu, nu=nu)
 
+    # Static choices, made once here from the hyperparameters (no per-leaf Python cost):
+    # the guarded division only where a zero denominator is possible, and no ``+ 0``.
+    def guarded(cdt) -> bool:
+        return not (positive_in(eps, cdt) or positive_in(eps_root, cdt))
+
     def update_fn(updates, state, params=None):
         del params
         check_state("scale_by_adam", state, ScaleByAmsgradState if amsgrad else ScaleByAdamState)
@@ -156,32 +168,58 @@ def scale_by_adam(
         count = safe_increment(state.count)
         nu_max_tree = state.nu_max if amsgrad else state.nu  # placeholder when not amsgrad
 
+        @functools.cache
+        def scalars(cdt):
+            """Per-update scalars in ``cdt``, computed once per update (not per leaf)."""
+            k = {
+                "b1": const(b1, cdt),
+                "1-b1": const(1 - b1, cdt),
+                "b2": const(b2, cdt),
+                "1-b2": const(1 - b2, cdt),
+                "eps": const(eps, cdt),
+                "eps_root": const(eps_root, cdt),
+                "guarded": guarded(cdt),
+            }
+            if bias_correction:
+                # Reciprocals, so that each leaf multiplies: XLA rewrites ``x / scalar`` as
+                # ``x * (1 / scalar)`` anyway, and a shared scalar divisor would let it fold
+                # ``(m / bc1) / den`` into ``m / (bc1 * den)``, which rounds differently.
+                one = const(1, cdt)
+                k["1/bc1"] = lax.div(one, _bias_correction(b1, count, cdt))
+                k["1/bc2"] = lax.div(one, _bias_correction(b2, count, cdt))
+                if nesterov:
+                    k["1/bc1_next"] = lax.div(one, _bias_correction(b1, safe_increment(count), cdt))
+            return k
+
         def leaf(g, m, v, v_max):
             cdt = compute_dtype(g.dtype, m.dtype, v.dtype)
-            g_c = g.astype(cdt)
-            m_new = b1 * m.astype(cdt) + (1 - b1) * g_c
-            v_new = b2 * v.astype(cdt) + (1 - b2) * (g_c * g_c)
-            if bias_correction:
-                bc1 = _bias_correction(b1, count, cdt)
-                bc2 = _bias_correction(b2, count, cdt)
-            else:
-                bc1 = bc2 = jnp.ones([], cdt)
+            k = scalars(cdt)
+            g_c = cast(g, cdt)
+            g_part = lax.mul(g_c, k["1-b1"])  # (1 − β1) g
+            m_new = lax.add(lax.mul(cast(m, cdt), k["b1"]), g_part)
+            v_new = lax.add(lax.mul(cast(v, cdt), k["b2"]), lax.mul(lax.mul(g_c, g_c), k["1-b2"]))
             if nesterov:
-                bc1_next = (
-                    _bias_correction(b1, safe_increment(count), cdt) if bias_correction else bc1
-                )
-                m_hat = b1 * m_new / bc1_next + (1 - b1) * g_c / bc1
+                # β1 m_t / (1 − β1^{t+1}) + (1 − β1) g_t / (1 − β1^t)
+                m_next = lax.mul(m_new, k["b1"])
+                if bias_correction:
+                    m_hat = lax.add(lax.mul(m_next, k["1/bc1_next"]), lax.mul(g_part, k["1/bc1"]))
+                else:
+                    m_hat = lax.add(m_next, g_part)
             else:
-                m_hat = m_new / bc1
+                m_hat = lax.mul(m_new, k["1/bc1"]) if bias_correction else m_new
+            v_top = v_new
+            v_max_store = v_max
             if amsgrad:
-                v_max_new = jnp.maximum(v_max.astype(cdt), v_new)
-                v_hat = v_max_new / bc2
-                v_max_store = v_max_new.astype(v_max.dtype)
-            else:
-                v_hat = v_new / bc2
-                v_max_store = v_max
-            out = safe_div(m_hat, jnp.sqrt(v_hat + eps_root) + eps).astype(g.dtype)
-            return out, m_new.astype(m.dtype), v_new.astype(v.dtype), v_max_store
+                v_top = lax.max(cast(v_max, cdt), v_new)
+                v_max_store = cast(v_top, v_max.dtype)
+            v_hat = lax.mul(v_top, k["1/bc2"]) if bias_correction else v_top
+            if eps_root != 0.0:
+                v_hat = lax.add(v_hat, k["eps_root"])
+            den = lax.sqrt(v_hat)
+            if eps != 0.0:
+                den = lax.add(den, k["eps"])
+            out = divide(m_hat, den, k["guarded"])
+            return cast(out, g.dtype), cast(m_new, m.dtype), cast(v_new, v.dtype), v_max_store
 
         out, mu, nu, nu_max = tree_map_multi(leaf, 4, updates, state.mu, state.nu, nu_max_tree)
         if amsgrad:
