@@ -38,7 +38,9 @@ class MLP(nnx.Module):
         return self.out(nnx.relu(self.hidden(x)))
 
 
-def init_params(seed: int, din: int = 784, hidden: int = 128, dout: int = 10):
+def init_params(
+    seed: int, din: int = 784, hidden: int = 128, dout: int = 10
+) -> tuple[nnx.GraphDef[MLP], dict[str, Any]]:
     """Build the MLP from ``seed``; return ``(graphdef, params)``, params a nested dict.
 
     Example:

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 import lrx
 from lrx.demo.data import Dataset
@@ -72,24 +74,41 @@ class RunResult:
         }
 
 
-def make_epoch_fn(graphdef: Any, tx, *, batch_size: int, steps_per_epoch: int, plateau: bool):
+def make_epoch_fn(
+    graphdef: Any,
+    tx: optax.GradientTransformation,
+    *,
+    batch_size: int,
+    steps_per_epoch: int,
+    plateau: bool,
+) -> Callable[..., tuple[Any, Any, dict[str, jax.Array]]]:
     """A jitted ``epoch(params, opt_state, key, x_train, y_train, x_val, y_val)``.
 
     Returns ``(params, opt_state, metrics)`` with ``metrics`` a dict of float32 scalars
     (:data:`METRICS`). ``params`` and ``opt_state`` are donated.
     """
 
-    def loss_fn(params, x, y):
+    def loss_fn(params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
         return cross_entropy(apply(graphdef, params, x), y)
 
-    def step(carry, idx):
+    Carry = tuple[Any, Any, jax.Array, jax.Array]  # params, opt_state, x_train, y_train
+
+    def step(carry: Carry, idx: jax.Array) -> tuple[Carry, jax.Array]:
         params, opt_state, x_train, y_train = carry
         loss, grads = jax.value_and_grad(loss_fn)(params, x_train[idx], y_train[idx])
         updates, opt_state = tx.update(grads, opt_state, params)
         params = lrx.apply_updates(params, updates)
         return (params, opt_state, x_train, y_train), loss
 
-    def epoch(params, opt_state, key, x_train, y_train, x_val, y_val):
+    def epoch(
+        params: Any,
+        opt_state: Any,
+        key: jax.Array,
+        x_train: jax.Array,
+        y_train: jax.Array,
+        x_val: jax.Array,
+        y_val: jax.Array,
+    ) -> tuple[Any, Any, dict[str, jax.Array]]:
         n = x_train.shape[0]
         perm = jax.random.permutation(key, n)[: steps_per_epoch * batch_size]
         batches = perm.reshape(steps_per_epoch, batch_size)
@@ -173,7 +192,7 @@ def run_one(
 
 
 def train_all(
-    specs,
+    specs: Iterable[RunSpec],
     data: Dataset,
     *,
     epochs: int,

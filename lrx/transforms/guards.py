@@ -86,7 +86,7 @@ def skip_nonfinite(
         max_consecutive = check_int("max_consecutive", max_consecutive, lo=1)
     inner = optax.with_extra_args_support(inner)
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> SkipNonfiniteState:
         return SkipNonfiniteState(
             inner_state=inner.init(params),
             num_skipped=zero_count(),
@@ -94,7 +94,12 @@ def skip_nonfinite(
             limit_hit=jnp.asarray(False),
         )
 
-    def update_fn(updates, state, params=None, **extra_args):
+    def update_fn(
+        updates: optax.Updates,
+        state: SkipNonfiniteState,
+        params: optax.Params | None = None,
+        **extra_args: Any,
+    ) -> tuple[optax.Updates, SkipNonfiniteState]:
         new_updates, new_inner = inner.update(updates, state.inner_state, params, **extra_args)
         ok = jnp.logical_and(_all_finite(updates), _all_finite(new_updates))
         out = jax.tree.map(lambda u: jnp.where(ok, u, jnp.zeros_like(u)), new_updates)

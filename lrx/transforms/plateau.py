@@ -196,7 +196,7 @@ def reduce_on_plateau(
     eps = check_float("eps", eps, lo=0.0)
     maximize = mode == "max"
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> ReduceOnPlateauState:
         del params
         f32 = jnp.float32
         return ReduceOnPlateauState(
@@ -215,7 +215,14 @@ def reduce_on_plateau(
             relative=jnp.asarray(threshold_mode == "rel"),
         )
 
-    def update_fn(updates, state, params=None, *, value=None, **extra_args):
+    def update_fn(
+        updates: optax.Updates,
+        state: ReduceOnPlateauState,
+        params: optax.Params | None = None,
+        *,
+        value: Any = None,
+        **extra_args: Any,
+    ) -> tuple[optax.Updates, ReduceOnPlateauState]:
         del params, extra_args
         if value is not None:
             state = _observe(state, _as_metric(value))
