@@ -7,18 +7,23 @@ squared gradients, so steep directions take small steps and flat ones large step
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
 
 from lrx._numerics import (
+    cast,
     check_floating,
     check_state,
     check_tree_match,
     compute_dtype,
-    safe_div,
+    const,
+    divide,
+    positive_in,
     tree_map_multi,
 )
 from lrx._validate import check_bool, check_float
@@ -52,7 +57,9 @@ def scale_by_adagrad(
     (``θ_{t+1} = θ_t − η / sqrt(g_t + ε) ⊙ ∇J``) and ``optax.scale_by_rss``; the default
     (eps outside the root, ``eps=1e-10``, accumulator 0) is ``torch.optim.Adagrad``. Chain
     :func:`lrx.scale_by_learning_rate` after it for the ``η`` (see :func:`lrx.adagrad`).
-    A zero denominator (only with ``eps=0`` and an all-zero history) gives a zero output.
+    A zero denominator (only with ``eps=0`` and an all-zero history) gives a zero output
+    (the guard is only emitted when ``eps`` and ``initial_accumulator_value`` are both 0, so
+    NaN and Inf otherwise propagate as in optax and torch).
 
     Args:
         initial_accumulator_value: ``G_0``, >= 0 (default 0.0, torch's default).
@@ -87,6 +94,11 @@ def scale_by_adagrad(
             )
         )
 
+    @functools.cache
+    def guarded(cdt, acc_dtype) -> bool:
+        # G_t >= G_0, so the denominator cannot vanish if eps or G_0 is a normal number.
+        return not (positive_in(eps, cdt) or positive_in(initial_accumulator_value, acc_dtype))
+
     def update_fn(updates, state, params=None):
         del params
         check_state("scale_by_adagrad", state, ScaleByAdagradState)
@@ -94,10 +106,16 @@ def scale_by_adagrad(
 
         def leaf(g, acc):
             cdt = compute_dtype(g.dtype, acc.dtype)
-            g_c = g.astype(cdt)
-            acc_new = acc.astype(cdt) + g_c * g_c
-            den = jnp.sqrt(acc_new + eps) if eps_in_sqrt else jnp.sqrt(acc_new) + eps
-            return safe_div(g_c, den).astype(g.dtype), acc_new.astype(acc.dtype)
+            g_c = cast(g, cdt)
+            acc_new = lax.add(cast(acc, cdt), lax.mul(g_c, g_c))
+            if eps_in_sqrt:
+                den = lax.sqrt(lax.add(acc_new, const(eps, cdt)) if eps != 0.0 else acc_new)
+            else:
+                den = lax.sqrt(acc_new)
+                if eps != 0.0:
+                    den = lax.add(den, const(eps, cdt))
+            out = divide(g_c, den, guarded(cdt, acc.dtype))
+            return cast(out, g.dtype), cast(acc_new, acc.dtype)
 
         out, acc = tree_map_multi(leaf, 2, updates, state.sum_of_squares)
         return out, ScaleByAdagradState(sum_of_squares=acc)

@@ -6,7 +6,9 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+from jax import lax
 
 from lrx._numerics import as_schedule_fn, check_floating, check_state, safe_increment, zero_count
 from lrx._types import ScalarOrSchedule
@@ -41,6 +43,21 @@ class ScaleByScheduleState(NamedTuple):
 
 def _lr_at(fn, count: jax.Array) -> jax.Array:
     return jnp.asarray(fn(count), jnp.float32)
+
+
+def _scale_tree(updates, scale: jax.Array):
+    """Every leaf times the float32 scalar ``scale``: one multiply per leaf, the scalar cast
+    once per leaf dtype (not once per leaf)."""
+    by_dtype = {jnp.dtype(jnp.float32): scale}
+
+    def leaf(u):
+        dtype = u.dtype
+        s = by_dtype.get(dtype)
+        if s is None:
+            s = by_dtype[dtype] = lax.convert_element_type(scale, dtype)
+        return lax.mul(u, s)
+
+    return jax.tree.map(leaf, updates)
 
 
 def scale_by_learning_rate(
@@ -82,8 +99,7 @@ def scale_by_learning_rate(
         check_state("scale_by_learning_rate", state, ScaleByLearningRateState)
         check_floating("scale_by_learning_rate", updates)
         lr = _lr_at(fn, state.count)
-        step = sign * lr
-        updates = jax.tree.map(lambda u: u * step.astype(u.dtype), updates)
+        updates = _scale_tree(updates, lax.mul(lr, np.float32(sign)))
         return updates, ScaleByLearningRateState(safe_increment(state.count), lr)
 
     return optax.GradientTransformation(init_fn, update_fn)
@@ -116,7 +132,7 @@ def scale_by_schedule(schedule: ScalarOrSchedule) -> optax.GradientTransformatio
         check_state("scale_by_schedule", state, ScaleByScheduleState)
         check_floating("scale_by_schedule", updates)
         scale = _lr_at(fn, state.count)
-        updates = jax.tree.map(lambda u: u * scale.astype(u.dtype), updates)
+        updates = _scale_tree(updates, scale)
         return updates, ScaleByScheduleState(safe_increment(state.count))
 
     return optax.GradientTransformation(init_fn, update_fn)

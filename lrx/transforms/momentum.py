@@ -8,17 +8,21 @@ the gradient alone.
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
 
 from lrx._numerics import (
+    cast,
     check_floating,
     check_state,
     check_tree_match,
     compute_dtype,
+    const,
     safe_increment,
     tree_map_multi,
     zero_count,
@@ -97,18 +101,21 @@ def scale_by_momentum(
         del params
         check_state("scale_by_momentum", state, ScaleByMomentumState)
         check_tree_match("scale_by_momentum", updates, state.momentum)
-        first = state.count == 0
+
+        @functools.cache
+        def coef(cdt):
+            """The gradient's coefficient, once per update: 1 at the first step (torch's
+            undampened ``b_1 = g_1``; ``b_0 = 0``), then ``1 - dampening``."""
+            return lax.select(state.count == 0, const(1, cdt), const(1 - dampening, cdt))
 
         def leaf(g, b):
             cdt = compute_dtype(g.dtype, b.dtype)
-            g_c = g.astype(cdt)
-            if dampening == 0:
-                coef = jnp.ones([], cdt)
-            else:  # b_1 = g_1 undampened (torch); b_0 = 0 so only the coefficient differs
-                coef = jnp.where(first, jnp.ones([], cdt), jnp.asarray(1 - dampening, cdt))
-            b_new = decay * b.astype(cdt) + coef * g_c
-            out = g_c + decay * b_new if nesterov else b_new
-            return out.astype(g.dtype), b_new.astype(b.dtype)
+            g_c = cast(g, cdt)
+            decay_c = const(decay, cdt)
+            g_in = g_c if dampening == 0 else lax.mul(g_c, coef(cdt))
+            b_new = lax.add(lax.mul(cast(b, cdt), decay_c), g_in)
+            out = lax.add(g_c, lax.mul(b_new, decay_c)) if nesterov else b_new
+            return cast(out, g.dtype), cast(b_new, b.dtype)
 
         out, momentum = tree_map_multi(leaf, 2, updates, state.momentum)
         return out, ScaleByMomentumState(count=safe_increment(state.count), momentum=momentum)

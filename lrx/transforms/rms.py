@@ -7,21 +7,26 @@ squared gradients, so the per-parameter step size can grow again when gradients 
 
 from __future__ import annotations
 
+import functools
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import optax
+from jax import lax
 
 from lrx._numerics import (
     bias_correction as _bias_correction,
 )
 from lrx._numerics import (
+    cast,
     check_floating,
     check_state,
     check_tree_match,
     compute_dtype,
-    safe_div,
+    const,
+    divide,
+    positive_in,
     safe_increment,
     tree_map_multi,
     zero_count,
@@ -85,7 +90,8 @@ def scale_by_rms(
     ``bias_correction`` and ``initial_scale=0`` the first variance is exactly 0
     (``ŝ_1 = g_1²``, ``μ̂_1 = g_1``), so the first output is ``g_1 / eps``: use
     ``initial_scale > 0`` there. A zero denominator (only with ``eps=0``) gives a zero
-    output. Chain :func:`lrx.scale_by_learning_rate` after it
+    output (the guard is only emitted then, so NaN and Inf otherwise propagate as in optax
+    and torch). Chain :func:`lrx.scale_by_learning_rate` after it
     (see :func:`lrx.rmsprop`, which also adds torch's momentum).
 
     Args:
@@ -133,21 +139,48 @@ def scale_by_rms(
         count = safe_increment(state.count)
         mu_tree = state.mu if centered else state.nu  # placeholder tree when not centered
 
+        @functools.cache
+        def scalars(cdt):
+            """Per-update scalars in ``cdt``, computed once per update (not per leaf)."""
+            k = {
+                "decay": const(decay, cdt),
+                "1-decay": const(1 - decay, cdt),
+                "eps": const(eps, cdt),
+                "zero": const(0, cdt),
+                # A zero denominator is only possible when eps vanishes in cdt.
+                "guarded": not positive_in(eps, cdt),
+            }
+            if bias_correction:
+                # Centered divides by bc, plain multiplies by 1/bc: the forms XLA compiled
+                # the per-leaf versions into, so results stay bit-identical to them.
+                bc = _bias_correction(decay, count, cdt)
+                k["bc"] = bc if centered else lax.div(const(1, cdt), bc)
+            return k
+
         def leaf(g, nu, mu):
             cdt = compute_dtype(g.dtype, nu.dtype, mu.dtype)
-            g_c = g.astype(cdt)
-            nu_new = decay * nu.astype(cdt) + (1 - decay) * (g_c * g_c)
-            mu_new = decay * mu.astype(cdt) + (1 - decay) * g_c if centered else None
-            nu_hat, mu_hat = nu_new, mu_new
+            k = scalars(cdt)
+            g_c = cast(g, cdt)
+            nu_new = lax.add(
+                lax.mul(cast(nu, cdt), k["decay"]), lax.mul(lax.mul(g_c, g_c), k["1-decay"])
+            )
+            var = nu_new
             if bias_correction:
-                bc = _bias_correction(decay, count, cdt)
-                nu_hat = nu_new / bc
-                mu_hat = mu_new / bc if centered else None
-            var = jnp.maximum(nu_hat - mu_hat * mu_hat, 0) if centered else nu_hat
-            den = jnp.sqrt(var + eps) if eps_in_sqrt else jnp.sqrt(var) + eps
-            out = safe_div(g_c, den).astype(g.dtype)
-            mu_store = mu_new.astype(mu.dtype) if centered else mu
-            return out, nu_new.astype(nu.dtype), mu_store
+                var = lax.div(var, k["bc"]) if centered else lax.mul(var, k["bc"])
+            mu_store = mu
+            if centered:
+                mu_new = lax.add(lax.mul(cast(mu, cdt), k["decay"]), lax.mul(g_c, k["1-decay"]))
+                mu_hat = lax.div(mu_new, k["bc"]) if bias_correction else mu_new
+                var = lax.max(lax.sub(var, lax.mul(mu_hat, mu_hat)), k["zero"])
+                mu_store = cast(mu_new, mu.dtype)
+            if eps_in_sqrt:
+                den = lax.sqrt(lax.add(var, k["eps"]) if eps != 0.0 else var)
+            else:
+                den = lax.sqrt(var)
+                if eps != 0.0:
+                    den = lax.add(den, k["eps"])
+            out = divide(g_c, den, k["guarded"])
+            return cast(out, g.dtype), cast(nu_new, nu.dtype), mu_store
 
         out, nu, mu = tree_map_multi(leaf, 3, updates, state.nu, mu_tree)
         if centered:
