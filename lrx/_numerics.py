@@ -142,8 +142,10 @@ def safe_div(num: jax.Array, den: jax.Array) -> jax.Array:
     Transforms use it only where a zero denominator is possible (decided statically from
     the hyperparameters, see :func:`positive_in`); elsewhere they divide plainly.
     """
-    ok = den > 0
-    return jnp.where(ok, num / jnp.where(ok, den, jnp.ones_like(den)), jnp.zeros_like(num))
+    num, den = jnp.asarray(num), jnp.asarray(den)
+    ok = lax.gt(den, np.array(0, den.dtype))
+    safe_den = lax.select(ok, den, lax.full_like(den, 1))  # no inf/NaN, even in gradients
+    return lax.select(ok, lax.div(num, safe_den), lax.full_like(num, 0))
 
 
 def divide(num: jax.Array, den: jax.Array, guarded: bool) -> jax.Array:

@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 from jax import lax
 
@@ -87,7 +86,7 @@ def scale_by_learning_rate(
         ([-0.10000000149011612, -0.10000000149011612], 0.10000000149011612)
     """
     fn = as_schedule_fn(learning_rate)
-    sign = -1.0 if check_bool("flip_sign", flip_sign) else 1.0
+    flip = check_bool("flip_sign", flip_sign)
 
     def init_fn(params):
         del params
@@ -99,7 +98,7 @@ def scale_by_learning_rate(
         check_state("scale_by_learning_rate", state, ScaleByLearningRateState)
         check_floating("scale_by_learning_rate", updates)
         lr = _lr_at(fn, state.count)
-        updates = _scale_tree(updates, lax.mul(lr, np.float32(sign)))
+        updates = _scale_tree(updates, lax.neg(lr) if flip else lr)
         return updates, ScaleByLearningRateState(safe_increment(state.count), lr)
 
     return optax.GradientTransformation(init_fn, update_fn)
