@@ -25,12 +25,14 @@ def zero_count() -> jax.Array:
 def safe_increment(count: jax.Array) -> jax.Array:
     """``count + 1`` that saturates at ``int32`` max instead of wrapping to negative.
 
-    Computed as ``min(count, max - 1) + 1`` with two ``lax`` operations (no ``where``).
+    Three ``lax`` operations (no nested ``where`` jit). A ``select`` rather than
+    ``min(count, max - 1) + 1``: XLA duplicates the latter into every consumer (the bias
+    corrections), which then read the donated input count and force a copy of it.
     """
     count = jnp.asarray(count)
     dtype = count.dtype
-    below_max = np.array(jnp.iinfo(dtype).max - 1, dtype)
-    return lax.add(lax.min(count, below_max), np.array(1, dtype))
+    max_value = np.array(jnp.iinfo(dtype).max, dtype)
+    return lax.select(lax.lt(count, max_value), lax.add(count, np.array(1, dtype)), max_value)
 
 
 def bias_correction(decay: float, count: jax.Array, dtype: Any = jnp.float32) -> jax.Array:
@@ -159,6 +161,7 @@ def check_tree_match(name: str, updates: Any, reference: Any) -> None:
     ``reference`` is a moment tree of the state made by ``init``. Structures and shapes are
     static, so this runs at trace time and costs nothing inside ``jit``.
     """
+    u_def: Any  # jax's PyTreeDef is opaque to mypy
     u_leaves, u_def = jax.tree.flatten(updates)
     r_leaves, r_def = jax.tree.flatten(reference)
     if u_def != r_def:
@@ -185,7 +188,7 @@ def tree_map_multi(
 
     Returns ``n`` trees, each with the structure of ``tree``.
     """
-    treedef = jax.tree.structure(tree)
+    treedef: Any = jax.tree.structure(tree)  # PyTreeDef is opaque to mypy
     columns = [treedef.flatten_up_to(t) for t in (tree, *rest)]
     results = [fn(*xs) for xs in zip(*columns, strict=True)]
     return tuple(treedef.unflatten([r[i] for r in results]) for i in range(n))

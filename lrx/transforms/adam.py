@@ -45,7 +45,7 @@ class ScaleByAdamState(NamedTuple):
         nu: ``v``, the EMA of the squared updates (the params' dtype).
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     mu: Any
     nu: Any
 
@@ -60,7 +60,7 @@ class ScaleByAmsgradState(NamedTuple):
         nu_max: the running maximum of the *uncorrected* ``v`` (torch's ``max_exp_avg_sq``).
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     mu: Any
     nu: Any
     nu_max: Any

@@ -30,14 +30,14 @@ class ScaleByLearningRateState(NamedTuple):
             (``learning_rate(0)`` before any update).
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     learning_rate: jax.Array
 
 
 class ScaleByScheduleState(NamedTuple):
     """State of :func:`scale_by_schedule`: the int32 update count."""
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
 
 
 def _lr_at(fn, count: jax.Array) -> jax.Array:

@@ -40,7 +40,7 @@ class ScaleByMomentumState(NamedTuple):
         momentum: the momentum buffer ``b``, a tree like the params (same dtypes).
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     momentum: Any
 
 

@@ -44,7 +44,7 @@ class ScaleByRmsState(NamedTuple):
         nu: ``s``, the EMA of squared updates, a tree like the params.
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     nu: Any
 
 
@@ -57,7 +57,7 @@ class ScaleByRmsCenteredState(NamedTuple):
         nu: ``s``, the EMA of squared updates, a tree like the params.
     """
 
-    count: jax.Array
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     mu: Any
     nu: Any
 
