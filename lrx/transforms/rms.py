@@ -151,10 +151,7 @@ def scale_by_rms(
                 "guarded": not positive_in(eps, cdt),
             }
             if bias_correction:
-                # Centered divides by bc, plain multiplies by 1/bc: the forms XLA compiled
-                # the per-leaf versions into, so results stay bit-identical to them.
-                bc = _bias_correction(decay, count, cdt)
-                k["bc"] = bc if centered else lax.div(const(1, cdt), bc)
+                k["bc"] = _bias_correction(decay, count, cdt)
             return k
 
         def leaf(g, nu, mu):
@@ -166,7 +163,7 @@ def scale_by_rms(
             )
             var = nu_new
             if bias_correction:
-                var = lax.div(var, k["bc"]) if centered else lax.mul(var, k["bc"])
+                var = lax.div(var, k["bc"])
             mu_store = mu
             if centered:
                 mu_new = lax.add(lax.mul(cast(mu, cdt), k["decay"]), lax.mul(g_c, k["1-decay"]))
