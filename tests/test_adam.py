@@ -18,7 +18,7 @@ import pytest
 from absl.testing import parameterized
 
 import lrx
-from lrx._numerics import INT32_MAX
+from lrx._validate import INT32_MAX
 from tests.numpy_refs import Article000Adam, adam_004, adam_ref, make_grads, run_updates, tree_ref
 
 GRADS = make_grads(20, seed=3)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import lrx
-from lrx._numerics import INT32_MAX
+from lrx._validate import INT32_MAX
 
 G = {"w": jnp.array([[1.0, -2.0], [0.5, 4.0]]), "b": jnp.array([3.0])}
 

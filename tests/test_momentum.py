@@ -14,7 +14,7 @@ import pytest
 from absl.testing import parameterized
 
 import lrx
-from lrx._numerics import INT32_MAX
+from lrx._validate import INT32_MAX
 from tests.numpy_refs import make_grads, momentum_ref, run_updates, tree_ref
 
 GRADS = make_grads(20)

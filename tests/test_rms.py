@@ -15,7 +15,7 @@ import pytest
 from absl.testing import parameterized
 
 import lrx
-from lrx._numerics import INT32_MAX
+from lrx._validate import INT32_MAX
 from tests.numpy_refs import make_grads, rms_ref, rmsprop_004, run_updates, tree_ref
 
 GRADS = make_grads(20, seed=2)

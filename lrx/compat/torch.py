@@ -35,9 +35,9 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._numerics import as_schedule_fn
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool, check_float
+from lrx.schedules._base import as_schedule_fn
 from lrx.transforms.adagrad import scale_by_adagrad
 from lrx.transforms.adam import scale_by_adam
 from lrx.transforms.learning_rate import scale_by_learning_rate

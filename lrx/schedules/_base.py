@@ -32,6 +32,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrx._validate import check_float
+
 if TYPE_CHECKING:  # typing_extensions is not a runtime dependency; mypy ships its stubs.
     from typing_extensions import dataclass_transform
 else:
@@ -167,6 +169,33 @@ class Schedule:
         for f in _fields(self):
             config[f.name] = _to_json(getattr(self, f.name))
         return config
+
+
+def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[[jax.Array], Any]:
+    """Turn a ``ScalarOrSchedule`` into ``count -> value``.
+
+    A :class:`lrx.Schedule` is recognised by type; a Python number or 0-d array is a
+    constant (validated: finite and >= 0); anything else callable is wrapped as is.
+    """
+    if isinstance(learning_rate, Schedule):
+        return learning_rate
+    if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
+        value = check_float(name, learning_rate, lo=0.0)
+        return lambda count: jnp.asarray(value, jnp.float32)
+    if isinstance(learning_rate, jax.Array | jax.core.Tracer) or hasattr(learning_rate, "dtype"):
+        arr = jnp.asarray(learning_rate)
+        if arr.ndim != 0:
+            raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
+        if not isinstance(arr, jax.core.Tracer):
+            value = float(arr)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        return lambda count: arr
+    if callable(learning_rate):
+        return learning_rate
+    raise ValueError(
+        f"{name} must be a float, a scalar array, a Schedule or a callable, got {learning_rate!r}"
+    )
 
 
 def _fields(obj: Any) -> tuple[dataclasses.Field, ...]:

@@ -15,18 +15,10 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from lrx._numerics import (
-    cast,
-    check_floating,
-    check_state,
-    check_tree_match,
-    compute_dtype,
-    const,
-    divide,
-    positive_in,
-    tree_map_multi,
-)
+from lrx._dtypes import cast, check_floating, compute_dtype, const, positive_in
+from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._validate import check_bool, check_float
+from lrx.transforms._moments import divide
 
 __all__ = ["ScaleByAdagradState", "scale_by_adagrad"]
 

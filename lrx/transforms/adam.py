@@ -16,22 +16,19 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from lrx._numerics import bias_correction as _bias_correction
-from lrx._numerics import (
+from lrx._counters import bias_correction as _bias_correction
+from lrx._counters import safe_increment, zero_count
+from lrx._dtypes import (
     canonical_float_dtype,
     cast,
     check_floating,
-    check_state,
-    check_tree_match,
     compute_dtype,
     const,
-    divide,
     positive_in,
-    safe_increment,
-    tree_map_multi,
-    zero_count,
 )
+from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._validate import check_bool, check_float
+from lrx.transforms._moments import divide
 
 __all__ = ["ScaleByAdamState", "ScaleByAmsgradState", "scale_by_adam"]
 

@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._numerics import safe_increment, zero_count
+from lrx._counters import safe_increment, zero_count
 from lrx._validate import check_int
 
 __all__ = ["SkipNonfiniteState", "skip_nonfinite"]

@@ -9,9 +9,12 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from lrx._numerics import as_schedule_fn, check_floating, check_state, safe_increment, zero_count
+from lrx._counters import safe_increment, zero_count
+from lrx._dtypes import check_floating
+from lrx._tree import check_state
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool
+from lrx.schedules._base import as_schedule_fn
 
 __all__ = [
     "ScaleByLearningRateState",

@@ -16,17 +16,9 @@ import jax.numpy as jnp
 import optax
 from jax import lax
 
-from lrx._numerics import (
-    cast,
-    check_floating,
-    check_state,
-    check_tree_match,
-    compute_dtype,
-    const,
-    safe_increment,
-    tree_map_multi,
-    zero_count,
-)
+from lrx._counters import safe_increment, zero_count
+from lrx._dtypes import cast, check_floating, compute_dtype, const
+from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._validate import check_bool, check_float
 
 __all__ = ["ScaleByMomentumState", "scale_by_momentum"]

@@ -26,10 +26,9 @@ import jax.numpy as jnp
 import optax
 from optax.transforms import partition as _optax_partition
 
-from lrx._numerics import as_schedule_fn
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_choice, check_float
-from lrx.schedules._base import Schedule
+from lrx.schedules._base import Schedule, as_schedule_fn
 
 __all__ = ["layerwise_decay", "param_paths", "partition"]
 

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._numerics import safe_increment, zero_count
+from lrx._counters import safe_increment, zero_count
 from lrx._validate import check_choice, check_float, check_int
 
 __all__ = ["ReduceOnPlateauState", "observe", "reduce_on_plateau"]
