@@ -54,7 +54,10 @@ EXAMPLES = {
     "warmup_stable_decay": lrx.warmup_stable_decay(
         0.1, 2, 5, 8, init_value=0.001, end_value=0.003, decay="sqrt"
     ),
-    "inverse_sqrt": lrx.inverse_sqrt(0.1, warmup_steps=5),
+    "inverse_sqrt": lrx.inverse_sqrt(0.1, warmup_steps=5, timescale=8),
+    "inverse_time_decay": lrx.inverse_time_decay(0.1, 0.3, decay_steps=2, staircase=True),
+    "scaled": 0.5 * lrx.cyclical(0.001, 0.1, step_size_up=3),
+    "product": lrx.step_decay(0.1, 4, 0.5) * lrx.polynomial_decay(1.0, 30, cycle=True),
     "sequence": lrx.sequence([lrx.constant(0.1), lrx.step_decay(0.1, 2)], boundaries=[5]),
     "per_epoch": lrx.per_epoch(lrx.cosine_annealing(0.1, 5), steps_per_epoch=3),
     "from_fn": lrx.from_fn(_fn),

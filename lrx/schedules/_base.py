@@ -188,6 +188,14 @@ def _as_int(x: Any, dtype: Any) -> Any:
     return jnp.asarray(x).astype(dtype)
 
 
+def _bound(*values: Any) -> float | None:
+    """``max(values)`` as a Python float when every value is concrete, else ``None``."""
+    concrete = [static_value(v) for v in values]
+    if any(v is None for v in concrete):
+        return None
+    return float(max(concrete))
+
+
 def _leaf_key(x: Any) -> Any:
     """A hashable value key for a concrete leaf; raises ``TypeError`` for a tracer."""
     if is_traced(x):
@@ -257,6 +265,15 @@ class Schedule:
     # -- evaluation -------------------------------------------------------------------
     def _value(self, t: jax.Array) -> jax.Array:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def _max_value(self) -> float | None:
+        """An upper bound of ``s(t)`` over all counts, or ``None`` when unknown (traced).
+
+        Composites (``scaled``, ``product``) use it to reject, at construction, a
+        combination that would overflow float32. Schedules that cannot bound themselves
+        cheaply return ``None`` (the default), which skips that check.
+        """
+        return None
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         """Value at integer ``count`` (int32, or int64 under x64).

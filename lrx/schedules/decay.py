@@ -19,7 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrx._validate import check_bool, check_float, check_int, is_traced, static_value
-from lrx.schedules._base import Schedule, _as_f32, _as_int, _set, register, static_field
+from lrx.schedules._base import (
+    Schedule,
+    _as_f32,
+    _as_int,
+    _bound,
+    _set,
+    register,
+    static_field,
+)
 
 __all__ = [
     "constant",
@@ -107,6 +115,9 @@ class Constant(Schedule):
     def __post_init__(self) -> None:
         _set(self, "value", check_float("value", self.value, lo=0.0))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.value)
+
     def _value(self, t: jax.Array) -> jax.Array:
         return jnp.broadcast_to(jnp.asarray(_as_f32(self.value), jnp.float32), t.shape)
 
@@ -139,6 +150,9 @@ class StepDecay(Schedule):
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "step_size", check_int("step_size", self.step_size, lo=1))
         _set(self, "gamma", _check_gamma(self.gamma))
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)  # gamma <= 1: never above the start
 
     def _value(self, t: jax.Array) -> jax.Array:
         return _as_f32(self.init_value) * _pow(self.gamma, _floordiv(t, self.step_size))
@@ -182,6 +196,9 @@ class MultistepDecay(Schedule):
         _set(self, "milestones", _check_sorted_ints("milestones", self.milestones))
         _set(self, "gamma", _check_gamma(self.gamma))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)  # gamma <= 1: never above the start
+
     def _value(self, t: jax.Array) -> jax.Array:
         if not self.milestones:
             return jnp.broadcast_to(jnp.asarray(_as_f32(self.init_value), jnp.float32), t.shape)
@@ -198,12 +215,19 @@ class MultistepDecay(Schedule):
         return _as_f32(self.init_value) * _pow(self.gamma, passed)
 
 
-def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[int, ...]:
-    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple."""
+def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[Any, ...]:
+    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple.
+
+    A 1-D integer array (a tracer too, e.g. under ``vmap``) is split into its elements;
+    the order is checked where neighbours are concrete.
+    """
+    if getattr(values, "ndim", None) == 1 and hasattr(values, "dtype"):
+        values = tuple(values[i] for i in range(values.shape[0]))
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a list of integers, got {values!r}")
     out = tuple(check_int(f"{name}[{i}]", v, lo=lo) for i, v in enumerate(values))
-    if any(b < a for a, b in itertools.pairwise(out)):
+    concrete = [static_value(v) for v in out]
+    if any(a is not None and b is not None and b < a for a, b in itertools.pairwise(concrete)):
         raise ValueError(f"{name} must be sorted in increasing order, got {list(values)!r}")
     return out
 
@@ -242,6 +266,9 @@ class ExponentialDecay(Schedule):
         _set(self, "gamma", _check_gamma(self.gamma))
         _set(self, "every", check_int("every", self.every, lo=1))
         _set(self, "staircase", check_bool("staircase", self.staircase))
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)  # gamma <= 1: never above the start
 
     def _value(self, t: jax.Array) -> jax.Array:
         x = _floordiv(t, self.every) if self.staircase else t / _as_f32(self.every)
@@ -295,7 +322,7 @@ class PolynomialDecay(Schedule):
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
-        _set(self, "power", check_float("power", self.power, lo=0.0, lo_open=True))
+        _set(self, "power", _check_divisor("power", self.power))
         _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
         _set(self, "cycle", check_bool("cycle", self.cycle))
 
@@ -304,6 +331,9 @@ class PolynomialDecay(Schedule):
         p = static_value(self.power)
         shaped = frac if p == 1.0 else frac ** _as_f32(self.power)
         return (init - end) * shaped + end
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value, self.end_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
         total = _as_f32(self.total_steps)
@@ -400,6 +430,9 @@ class LinearSchedule(Schedule):
         start, end = _as_f32(self.start_value), _as_f32(self.end_value)
         return start * (remaining / total) + end * (done / total)
 
+    def _max_value(self) -> float | None:
+        return _bound(self.start_value, self.end_value)
+
     def _value(self, t: jax.Array) -> jax.Array:
         total = _as_f32(self.transition_steps)
         done = jnp.clip(t, 0.0, total)
@@ -450,6 +483,9 @@ class InverseSqrt(Schedule):
         _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=1))
         scale = self.warmup_steps if self.timescale is None else self.timescale
         _set(self, "timescale", check_int("timescale", scale, lo=1))
+
+    def _max_value(self) -> float | None:
+        return _bound(self.peak_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
         w, tau = _as_f32(self.warmup_steps), _as_f32(self.timescale)
@@ -507,6 +543,9 @@ class InverseTimeDecay(Schedule):
 
     def _at(self, x: jax.Array) -> jax.Array:
         return _as_f32(self.init_value) / (1.0 + _as_f32(self.decay_rate) * x)
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
         d = _as_f32(self.decay_steps)
