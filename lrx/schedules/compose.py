@@ -9,8 +9,16 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_int
-from lrx.schedules._base import Schedule, _set, register, schedule_field, schedules_field
+from lrx._validate import check_float, check_int
+from lrx.schedules._base import (
+    Schedule,
+    _as_f32,
+    _set,
+    register,
+    schedule_field,
+    schedules_field,
+    static_field,
+)
 from lrx.schedules.decay import Constant, _check_sorted_ints, _floordiv
 
 __all__ = ["from_fn", "per_epoch", "sequence"]
@@ -23,11 +31,11 @@ def _as_schedule(name: str, value: Any) -> Schedule:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         try:
             # Constant.__post_init__ validates any real (NumPy scalars too) as a float
-            return Constant(cast(float, value))
+            return Constant(value=cast(float, value))
         except ValueError as e:
             raise ValueError(f"{name}: {e}") from None
     if callable(value):
-        return FromFn(value)
+        return FromFn(fn=value)
     raise ValueError(f"{name} must be an lrx Schedule, a number or a callable, got {value!r}")
 
 
@@ -37,18 +45,11 @@ class FromFn(Schedule):
 
     _serializable = False
 
-    fn: Callable[[jax.Array], Any]
+    fn: Callable[[jax.Array], Any] = static_field()
 
     def __post_init__(self) -> None:
         if isinstance(self.fn, Schedule) or not callable(self.fn):
             raise ValueError(f"fn must be a callable (count -> learning rate), got {self.fn!r}")
-
-    # Identity of the wrapped function, not its value: works for unhashable callables.
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.fn is self.fn  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), id(self.fn)))
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = jnp.asarray(self.fn(t))
@@ -83,7 +84,7 @@ def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
     """
     if isinstance(fn, Schedule):
         return fn
-    return FromFn(fn)
+    return FromFn(fn=fn)
 
 
 @register("sequence")
@@ -148,7 +149,7 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedu
         >>> s.values(7).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    return SequenceSchedule(schedules, boundaries)
+    return SequenceSchedule(schedules=schedules, boundaries=boundaries)
 
 
 @register("per_epoch")
@@ -186,4 +187,73 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
         >>> s.values(6).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    return PerEpoch(schedule, steps_per_epoch)
+    return PerEpoch(schedule=schedule, steps_per_epoch=steps_per_epoch)
+
+
+@register("scaled")
+class Scaled(Schedule):
+    """``s(t) = factor * schedule(t)``: what ``c * s`` and ``s * c`` build."""
+
+    factor: float
+    schedule: Schedule = schedule_field()
+
+    def __post_init__(self) -> None:
+        _set(self, "factor", check_float("factor", self.factor, lo=0.0))
+        _set(self, "schedule", _as_schedule("schedule", self.schedule))
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        return _as_f32(self.factor) * self.schedule(t)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        return _as_f32(self.factor) * self.schedule(count)
+
+
+@register("product")
+class Product(Schedule):
+    """``s(t) = schedules[0](t) * schedules[1](t) * ...``: what ``s * t`` builds."""
+
+    schedules: Sequence[Schedule] = schedules_field()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
+            raise ValueError(f"schedules must be a list of schedules, got {self.schedules!r}")
+        if not self.schedules:
+            raise ValueError("schedules must hold at least one schedule, got []")
+        _set(
+            self,
+            "schedules",
+            tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
+        )
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        value = self.schedules[0](t)
+        for s in self.schedules[1:]:
+            value = value * s(t)
+        return value
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        value = self.schedules[0](count)
+        for s in self.schedules[1:]:
+            value = value * s(count)
+        return value
+
+
+def _is_number(x: Any) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
+
+
+def _multiply(a: Any, b: Any) -> Any:
+    """``a * b`` for a Schedule and a number or two Schedules (``Schedule.__mul__``)."""
+    if isinstance(a, Schedule) and isinstance(b, Schedule):
+        left = a.schedules if isinstance(a, Product) else (a,)
+        right = b.schedules if isinstance(b, Product) else (b,)
+        return Product(schedules=(*left, *right))
+    if isinstance(a, Schedule) and _is_number(b):
+        return Scaled(factor=b, schedule=a)
+    if isinstance(b, Schedule) and _is_number(a):
+        return Scaled(factor=a, schedule=b)
+    return NotImplemented

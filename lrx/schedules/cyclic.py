@@ -8,7 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_bool, check_choice, check_float, check_int
-from lrx.schedules._base import Schedule, _set, register
+from lrx.schedules._base import Schedule, _set, register, static_field
 from lrx.schedules.decay import _cos_frac, _floordiv, _pow
 
 __all__ = ["cyclical", "one_cycle"]
@@ -25,7 +25,7 @@ class Cyclical(Schedule):
     max_lr: float
     step_size_up: int
     step_size_down: int | None = None
-    mode: str = "triangular"
+    mode: str = static_field(default="triangular")
     gamma: float = 1.0
 
     def __post_init__(self) -> None:
@@ -105,7 +105,14 @@ def cyclical(
         >>> lrx.cyclical(0.0, 1.0, step_size_up=2, mode="triangular2").values(7).tolist()
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5]
     """
-    return Cyclical(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
+    return Cyclical(
+        base_lr=base_lr,
+        max_lr=max_lr,
+        step_size_up=step_size_up,
+        step_size_down=step_size_down,
+        mode=mode,
+        gamma=gamma,
+    )
 
 
 @register("one_cycle")
@@ -115,10 +122,10 @@ class OneCycle(Schedule):
     max_lr: float
     total_steps: int
     pct_start: float = 0.3
-    anneal_strategy: str = "cos"
+    anneal_strategy: str = static_field(default="cos")
     div_factor: float = 25.0
     final_div_factor: float = 1e4
-    three_phase: bool = False
+    three_phase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
         _set(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
@@ -230,5 +237,11 @@ def one_cycle(
         [0.1, 0.55, 1.0, 0.871, 0.743, 0.614, 0.486, 0.357, 0.229, 0.1]
     """
     return OneCycle(
-        max_lr, total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase
+        max_lr=max_lr,
+        total_steps=total_steps,
+        pct_start=pct_start,
+        anneal_strategy=anneal_strategy,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
     )

@@ -17,8 +17,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_bool, check_float, check_int
-from lrx.schedules._base import Schedule, _set, register
+from lrx._validate import check_bool, check_float, check_int, static_value
+from lrx.schedules._base import Schedule, _as_f32, _as_int, _set, register, static_field
 
 __all__ = [
     "constant",
@@ -32,30 +32,42 @@ __all__ = [
 
 
 # -- shared float32 helpers (used by the other schedule modules too) ----------------------
-def _floordiv(t: jax.Array, d: float) -> jax.Array:
+# Each accepts concrete (Python number) or traced (JAX array) parameters: a concrete one
+# keeps the exact/fast path, a traced one takes the general jnp formula.
+def _floordiv(t: jax.Array, d: Any) -> jax.Array:
     """``floor(t / d)`` for non-negative float32 ``t`` and an integer ``d >= 1``, exact.
 
     ``t / d`` rounded to float32 can land on the next integer just below a multiple of
     ``d``; ``t - fmod(t, d)`` is an exact multiple of ``d``, so the quotient is exact.
+    ``d`` may be traced (an integer or float array): it is used as float32.
     """
+    d = _as_f32(d)
     return jnp.round((t - jnp.mod(t, d)) / d)
 
 
-def _pow(gamma: float, x: jax.Array) -> jax.Array:
-    """``gamma ** x`` for ``gamma`` in (0, 1] as ``exp(x * log(gamma))`` (log in float64)."""
-    if gamma == 1.0:
-        return jnp.ones_like(x)
-    return jnp.exp(x * math.log(gamma))
+def _pow(gamma: Any, x: jax.Array) -> jax.Array:
+    """``gamma ** x`` for ``gamma`` in (0, 1] as ``exp(x * log(gamma))``.
+
+    A concrete ``gamma`` takes ``log(gamma)`` in float64 on the host (and ``gamma == 1``
+    is ``1``); a traced one takes it in float32.
+    """
+    g = static_value(gamma)
+    if g is not None:
+        if g == 1.0:
+            return jnp.ones_like(x)
+        return jnp.exp(x * math.log(g))
+    return jnp.exp(x * jnp.log(_as_f32(gamma)))
 
 
-def _cos_frac(remaining: jax.Array, length: float | jax.Array) -> jax.Array:
+def _cos_frac(remaining: jax.Array, length: Any) -> jax.Array:
     """``(1 + cos(pi * (1 - remaining / length))) / 2`` written as ``sin²``.
 
     ``remaining`` is the distance to the end of the cosine (``length - progress``). The
     ``sin²(pi * remaining / (2 * length))`` form keeps full relative precision near the
     end of the curve, where ``1 + cos(...)`` would cancel catastrophically in float32.
+    ``length`` may be traced.
     """
-    s = jnp.sin(remaining * (math.pi / (2.0 * length)))
+    s = jnp.sin(remaining * (math.pi / (2.0 * _as_f32(length))))
     return s * s
 
 
@@ -73,7 +85,7 @@ class Constant(Schedule):
         _set(self, "value", check_float("value", self.value, lo=0.0))
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return jnp.full(t.shape, self.value, jnp.float32)
+        return jnp.broadcast_to(jnp.asarray(_as_f32(self.value), jnp.float32), t.shape)
 
 
 def constant(value: float) -> Schedule:
@@ -89,7 +101,7 @@ def constant(value: float) -> Schedule:
         >>> lrx.constant(0.01)(5).item()
         0.009999999776482582
     """
-    return Constant(value)
+    return Constant(value=value)
 
 
 @register("step_decay")
@@ -106,7 +118,12 @@ class StepDecay(Schedule):
         _set(self, "gamma", _check_gamma(self.gamma))
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return self.init_value * _pow(self.gamma, _floordiv(t, self.step_size))
+        return _as_f32(self.init_value) * _pow(self.gamma, _floordiv(t, self.step_size))
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        # the number of decays in integer arithmetic: exact for every int32 count
+        decays = count // _as_int(self.step_size, count.dtype)
+        return _as_f32(self.init_value) * _pow(self.gamma, decays.astype(jnp.float32))
 
 
 def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -126,7 +143,7 @@ def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedul
         >>> lrx.step_decay(1.0, step_size=2, gamma=0.5).values(6).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    return StepDecay(init_value, step_size, gamma)
+    return StepDecay(init_value=init_value, step_size=step_size, gamma=gamma)
 
 
 @register("multistep_decay")
@@ -144,10 +161,18 @@ class MultistepDecay(Schedule):
 
     def _value(self, t: jax.Array) -> jax.Array:
         if not self.milestones:
-            return jnp.full(t.shape, self.init_value, jnp.float32)
-        ms = jnp.asarray(self.milestones, jnp.float32)
+            return jnp.broadcast_to(jnp.asarray(_as_f32(self.init_value), jnp.float32), t.shape)
+        ms = jnp.stack([jnp.asarray(_as_f32(m), jnp.float32) for m in self.milestones])
         passed = jnp.searchsorted(ms, t, side="right").astype(jnp.float32)
-        return self.init_value * _pow(self.gamma, passed)
+        return _as_f32(self.init_value) * _pow(self.gamma, passed)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        # milestones compared in integer arithmetic: exact for every int32 count
+        if not self.milestones:
+            return self._value(count.astype(jnp.float32))
+        ms = jnp.stack([jnp.asarray(_as_int(m, count.dtype), count.dtype) for m in self.milestones])
+        passed = jnp.searchsorted(ms, count, side="right").astype(jnp.float32)
+        return _as_f32(self.init_value) * _pow(self.gamma, passed)
 
 
 def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[int, ...]:
@@ -177,7 +202,7 @@ def multistep_decay(init_value: float, milestones: Sequence[int], gamma: float =
         >>> lrx.multistep_decay(1.0, milestones=[2, 3], gamma=0.5).values(5).tolist()
         [1.0, 1.0, 0.5, 0.25, 0.25]
     """
-    return MultistepDecay(init_value, milestones, gamma)
+    return MultistepDecay(init_value=init_value, milestones=milestones, gamma=gamma)
 
 
 @register("exponential_decay")
@@ -187,7 +212,7 @@ class ExponentialDecay(Schedule):
     init_value: float
     gamma: float
     every: int = 1
-    staircase: bool = False
+    staircase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
@@ -196,8 +221,14 @@ class ExponentialDecay(Schedule):
         _set(self, "staircase", check_bool("staircase", self.staircase))
 
     def _value(self, t: jax.Array) -> jax.Array:
-        x = _floordiv(t, self.every) if self.staircase else t / float(self.every)
-        return self.init_value * _pow(self.gamma, x)
+        x = _floordiv(t, self.every) if self.staircase else t / _as_f32(self.every)
+        return _as_f32(self.init_value) * _pow(self.gamma, x)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        if not self.staircase:
+            return self._value(count.astype(jnp.float32))
+        periods = count // _as_int(self.every, count.dtype)
+        return _as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32))
 
 
 def exponential_decay(
@@ -225,7 +256,7 @@ def exponential_decay(
         >>> [round(v, 4) for v in s.values(4).tolist()]
         [1.0, 0.7071, 0.5, 0.3536]
     """
-    return ExponentialDecay(init_value, gamma, every, staircase)
+    return ExponentialDecay(init_value=init_value, gamma=gamma, every=every, staircase=staircase)
 
 
 @register("polynomial_decay")
@@ -273,7 +304,9 @@ def polynomial_decay(
         >>> lrx.polynomial_decay(1.0, total_steps=4, power=2.0).values(6).tolist()
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
     """
-    return PolynomialDecay(init_value, total_steps, power, end_value)
+    return PolynomialDecay(
+        init_value=init_value, total_steps=total_steps, power=power, end_value=end_value
+    )
 
 
 @register("linear_schedule")
@@ -321,7 +354,9 @@ def linear_schedule(start_value: float, end_value: float, transition_steps: int)
         >>> lrx.linear_schedule(0.0, 1.0, transition_steps=4).values(6).tolist()
         [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
-    return LinearSchedule(start_value, end_value, transition_steps)
+    return LinearSchedule(
+        start_value=start_value, end_value=end_value, transition_steps=transition_steps
+    )
 
 
 @register("inverse_sqrt")
@@ -364,4 +399,4 @@ def inverse_sqrt(peak_value: float, warmup_steps: int) -> Schedule:
         >>> lrx.inverse_sqrt(1.0, warmup_steps=4)(16).item()
         0.5
     """
-    return InverseSqrt(peak_value, warmup_steps)
+    return InverseSqrt(peak_value=peak_value, warmup_steps=warmup_steps)
