@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrx._validate import FLOAT32_MAX, INT32_MAX, check_bool, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _set, register
+from lrx.schedules._base import Schedule, _as_f32, _set, register, static_field
 from lrx.schedules.decay import _cos_frac
 
 __all__ = ["cosine_annealing", "cosine_warm_restarts"]
@@ -76,23 +76,51 @@ def _cycle_table(T_0: int, T_mult: float) -> tuple[list[int], list[float], list[
     return first, offset, length
 
 
+def _unit_table(T_mult: float) -> tuple[list[float], list[float]]:
+    """``c_i = (T_mult**i - 1) / (T_mult - 1)`` and ``T_mult**i`` for the cycles of
+    ``T_0 = 1`` below 2**31 (at most ``_MAX_CYCLES + 1``): cycle ``i`` of any ``T_0``
+    starts at ``T_0 * c_i`` and lasts ``T_0 * T_mult**i``."""
+    c, g = [0.0], [1.0]
+    while c[-1] + g[-1] <= INT32_MAX and len(c) <= _MAX_CYCLES:
+        c.append(c[-1] + g[-1])
+        g.append(g[-1] * T_mult)
+    return c, g
+
+
 def _restart_cycle(
     count: jax.Array, T_0: Any, T_mult: float
 ) -> tuple[jax.Array, jax.Array, jax.Array]:
     """(cycle index, position in the cycle, cycle length) of integer counts, float32.
 
-    ``T_mult == 1``: integer ``//`` and ``%`` (``T_0`` may be traced). Otherwise the start
-    table of :func:`_cycle_table` (host-exact) is searched with the integer count; the
-    position is the integer distance to the first count of the cycle plus the fractional
-    start offset, so it is exact wherever float32 can hold it.
+    ``T_mult == 1``: integer ``//`` and ``%`` (``T_0`` may be traced). Otherwise, for a
+    concrete ``T_0``, the host-exact start table of :func:`_cycle_table` is searched with
+    the integer count; the position is the integer distance to the first count of the
+    cycle plus the fractional start offset, exact wherever float32 can hold it. A traced
+    ``T_0`` searches ``count // T_0`` in the integer table of ``c_i`` (integer
+    ``T_mult``: exact) or ``count / T_0`` in float32 (non-integer ``T_mult``).
     """
     f32 = jnp.float32
     count = _int_count(count)
     if T_mult == 1:
-        T = jnp.asarray(T_0, count.dtype)
+        T = jnp.asarray(T_0).astype(count.dtype)
         n, pos = count // T, count % T
         return n.astype(f32), pos.astype(f32), jnp.broadcast_to(T.astype(f32), count.shape)
-    first, offset, length = _cycle_table(int(T_0), T_mult)
+    T0 = static_value(T_0)
+    if T0 is None:
+        c, g = _unit_table(T_mult)
+        T = jnp.asarray(T_0).astype(count.dtype)
+        grow = jnp.asarray(g, f32)
+        if float(T_mult).is_integer():
+            cs = jnp.asarray([int(x) for x in c], count.dtype)
+            n = jnp.maximum(jnp.searchsorted(cs, count // T, side="right") - 1, 0)
+            pos = (count - T * jnp.take(cs, n)).astype(f32)
+        else:
+            cs32 = jnp.asarray(c, f32)
+            t, Tf = count.astype(f32), T.astype(f32)
+            n = jnp.maximum(jnp.searchsorted(cs32, t / Tf, side="right") - 1, 0)
+            pos = jnp.maximum(t - Tf * jnp.take(cs32, n), 0.0)
+        return n.astype(f32), pos, T.astype(f32) * jnp.take(grow, n)
+    first, offset, length = _cycle_table(int(T0), T_mult)
     firsts = jnp.asarray(first, count.dtype)
     n = jnp.maximum(jnp.searchsorted(firsts, count, side="right") - 1, 0)
     pos = (count - jnp.take(firsts, n)).astype(f32) + jnp.take(jnp.asarray(offset, f32), n)
@@ -105,11 +133,18 @@ def _restart_cycle_float(
     """:func:`_restart_cycle` for float32 counts (exact below 2**24)."""
     f32 = jnp.float32
     if T_mult == 1:
-        T = jnp.asarray(T_0, f32)
+        T = jnp.asarray(T_0).astype(f32)
         n = jnp.floor(t / T)
         n = jnp.where(n * T > t, n - 1.0, n)  # t / T may round up just below a multiple
         return n, t - n * T, jnp.broadcast_to(T, t.shape)
-    first, offset, length = _cycle_table(int(T_0), T_mult)
+    T0 = static_value(T_0)
+    if T0 is None:
+        c, g = _unit_table(T_mult)
+        cs, Tf = jnp.asarray(c, f32), jnp.asarray(T_0).astype(f32)
+        n = jnp.maximum(jnp.searchsorted(cs, t / Tf, side="right") - 1, 0)
+        pos = jnp.maximum(t - Tf * jnp.take(cs, n), 0.0)
+        return n.astype(f32), pos, Tf * jnp.take(jnp.asarray(g, f32), n)
+    first, offset, length = _cycle_table(int(T0), T_mult)
     starts = jnp.asarray([f - o for f, o in zip(first, offset, strict=True)], f32)
     n = jnp.maximum(jnp.searchsorted(jnp.asarray(first, f32), t, side="right") - 1, 0)
     return n.astype(f32), t - jnp.take(starts, n), jnp.take(jnp.asarray(length, f32), n)
@@ -161,15 +196,16 @@ class CosineAnnealing(Schedule):
         _set(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
 
     def _from_done(self, done: jax.Array) -> jax.Array:
-        total = jnp.asarray(self.T_max, jnp.float32)
-        return self.eta_min + (self.init_value - self.eta_min) * _cos_frac(total - done, total)
+        total = jnp.asarray(self.T_max).astype(jnp.float32)
+        init, low = _as_f32(self.init_value), _as_f32(self.eta_min)
+        return low + (init - low) * _cos_frac(total - done, total)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return self._from_done(jnp.clip(t, 0.0, jnp.asarray(self.T_max, jnp.float32)))
+        return self._from_done(jnp.clip(t, 0.0, jnp.asarray(self.T_max).astype(jnp.float32)))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         count = _int_count(count)
-        done = jnp.clip(count, 0, jnp.asarray(self.T_max, count.dtype))  # clipped in integers
+        done = jnp.clip(count, 0, jnp.asarray(self.T_max).astype(count.dtype))  # in integers
         return self._from_done(done.astype(jnp.float32))
 
 
@@ -206,11 +242,11 @@ class CosineWarmRestarts(Schedule):
 
     init_value: float
     T_0: int
-    T_mult: float = 1
+    T_mult: float = static_field(default=1)
     eta_min: float = 0.0
     peak_decay: float = 1.0
-    floor_relative: bool = False
-    cycle_limit: int | None = None
+    floor_relative: bool = static_field(default=False)
+    cycle_limit: int | None = static_field(default=None)
     k_decay: float = 1.0
 
     def __post_init__(self) -> None:
@@ -225,9 +261,7 @@ class CosineWarmRestarts(Schedule):
         _set(self, "floor_relative", check_bool("floor_relative", self.floor_relative))
         _set(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
         _set(self, "k_decay", check_float("k_decay", self.k_decay, lo=0.0, lo_open=True))
-        if self.T_mult != 1 and static_value(self.T_0) is None:
-            raise ValueError("T_0 must be concrete when T_mult != 1 (it sets the cycle table)")
-        if self.T_mult != 1:
+        if self.T_mult != 1 and static_value(self.T_0) is not None:
             _cycle_table(int(self.T_0), self.T_mult)  # rejects T_mult too close to 1
         _check_peak_growth(
             self.init_value, self.peak_decay, self.T_0, self.T_mult, self.cycle_limit
@@ -240,17 +274,18 @@ class CosineWarmRestarts(Schedule):
         elif d is not None:  # log taken in float64 on the host: ~1e-6 after many restarts
             decay = jnp.exp(n * math.log(d))
         else:
-            decay = jnp.exp(n * jnp.log(jnp.asarray(self.peak_decay, jnp.float32)))
+            decay = jnp.exp(n * jnp.log(_as_f32(self.peak_decay)))
+        init, low = _as_f32(self.init_value), _as_f32(self.eta_min)
         if self.floor_relative:  # Keras m_mul: the height above the floor decays
-            return self.eta_min + (self.init_value - self.eta_min) * decay
-        return jnp.maximum(self.init_value * decay, self.eta_min)
+            return low + (init - low) * decay
+        return jnp.maximum(init * decay, low)
 
     def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
-        out = self.eta_min + (self._peak(n) - self.eta_min) * _cos_frac(
-            _power_frac(pos, length, self.k_decay), 1.0
-        )
+        low = _as_f32(self.eta_min)
+        k = self.k_decay if static_value(self.k_decay) is not None else _as_f32(self.k_decay)
+        out = low + (self._peak(n) - low) * _cos_frac(_power_frac(pos, length, k), 1.0)
         if self.cycle_limit is not None:
-            out = jnp.where(n < self.cycle_limit, out, self.eta_min)
+            out = jnp.where(n < self.cycle_limit, out, low)
         return out
 
     def _value(self, t: jax.Array) -> jax.Array:

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_bool, check_choice, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _set, register, schedule_field
+from lrx.schedules._base import Schedule, _as_f32, _set, register, schedule_field, static_field
 from lrx.schedules.compose import _as_schedule
 from lrx.schedules.cosine import _int_count
 from lrx.schedules.decay import _cos_frac
@@ -58,7 +58,7 @@ def _ramp(done: jax.Array, w: jax.Array, start: Any, end: Any, shape: str) -> ja
 
 def _phase(t: jax.Array, start: Any) -> jax.Array:
     """``max(t - start, 0)`` in ``t``'s dtype (no int32 overflow: ``t, start >= 0``)."""
-    return jnp.maximum(t - jnp.asarray(start, t.dtype), 0)
+    return jnp.maximum(t - jnp.asarray(start).astype(t.dtype), 0)
 
 
 def _f32(x: Any) -> jax.Array:
@@ -72,8 +72,8 @@ class Warmup(Schedule):
     schedule: Schedule = schedule_field()
     warmup_steps: int
     init_value: float = 0.0
-    shape: str = "linear"
-    prefix: bool = True
+    shape: str = static_field(default="linear")
+    prefix: bool = static_field(default=True)
 
     def __post_init__(self) -> None:
         _set(self, "schedule", _as_schedule("schedule", self.schedule))
@@ -85,11 +85,11 @@ class Warmup(Schedule):
     def _at(self, t: jax.Array) -> jax.Array:
         if static_value(self.warmup_steps) == 0:
             return self.schedule(t)
-        w = jnp.asarray(self.warmup_steps, t.dtype)
+        w = jnp.asarray(self.warmup_steps).astype(t.dtype)
         after = self.schedule(_phase(t, w) if self.prefix else t)
         target = self.schedule(jnp.zeros_like(t))
         wf = jnp.maximum(_f32(w), 1.0)
-        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, self.init_value, target, self.shape)
+        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, _as_f32(self.init_value), target, self.shape)
         return jnp.where(t < w, ramp, after)
 
     def _value(self, t: jax.Array) -> jax.Array:
@@ -164,7 +164,7 @@ def _cosine_factor(done: jax.Array, length: jax.Array, num_cycles: Any) -> jax.A
     in the ``sin²`` form that keeps relative precision near the floor)."""
     if static_value(num_cycles) == 0.5:
         return _cos_frac(length - done, length)
-    c = jnp.cos((math.pi * num_cycles) * (done / length))
+    c = jnp.cos((math.pi * _as_f32(num_cycles)) * (done / length))
     return c * c
 
 
@@ -177,9 +177,9 @@ class WarmupCosine(Schedule):
     total_steps: int
     init_value: float = 0.0
     end_value: float = 0.0
-    warmup_shape: str = "linear"
+    warmup_shape: str = static_field(default="linear")
     num_cycles: float = 0.5
-    restarts: bool = False
+    restarts: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
         _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
@@ -195,22 +195,23 @@ class WarmupCosine(Schedule):
         _set(self, "restarts", check_bool("restarts", self.restarts))
 
     def _at(self, t: jax.Array) -> jax.Array:
-        w = jnp.asarray(self.warmup_steps, t.dtype)
-        total = jnp.asarray(self.total_steps, t.dtype)
+        w = jnp.asarray(self.warmup_steps).astype(t.dtype)
+        total = jnp.asarray(self.total_steps).astype(t.dtype)
         length = _f32(total - w)
         done = _f32(jnp.minimum(_phase(t, w), total - w))
         if self.restarts:  # HF hard restarts: c half-cosines, each from the peak
-            q = (self.num_cycles * done) / length
+            q = (_as_f32(self.num_cycles) * done) / length
             q = q - jnp.floor(q)
             factor = _cos_frac(1.0 - q, 1.0)
         else:
             factor = _cosine_factor(done, length, self.num_cycles)
-        peak, end = self.peak_value, self.end_value
+        peak, end = _as_f32(self.peak_value), _as_f32(self.end_value)
         value = jnp.where(t < total, end + (peak - end) * factor, end)
         if static_value(self.warmup_steps) == 0:
             return value
         wf = jnp.maximum(_f32(w), 1.0)
-        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, self.init_value, peak, self.warmup_shape)
+        init = _as_f32(self.init_value)
+        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, init, peak, self.warmup_shape)
         return jnp.where(t < w, ramp, value)
 
     def _value(self, t: jax.Array) -> jax.Array:
@@ -292,8 +293,8 @@ class WarmupStableDecay(Schedule):
     decay_steps: int
     init_value: float = 0.0
     end_value: float = 0.0
-    decay: str = "cosine"
-    warmup_shape: str = "linear"
+    decay: str = static_field(default="cosine")
+    warmup_shape: str = static_field(default="linear")
     num_cycles: float = 0.5
 
     def __post_init__(self) -> None:
@@ -308,11 +309,12 @@ class WarmupStableDecay(Schedule):
         _set(self, "num_cycles", _check_cycles(self.num_cycles))
 
     def _at(self, t: jax.Array) -> jax.Array:
-        w = jnp.asarray(self.warmup_steps, t.dtype)
-        d = jnp.asarray(self.decay_steps, t.dtype)
-        into_decay = _phase(_phase(t, w), self.stable_steps)  # t - W - S, clipped at 0
+        w = jnp.asarray(self.warmup_steps).astype(t.dtype)
+        d = jnp.asarray(self.decay_steps).astype(t.dtype)
+        s = jnp.asarray(self.stable_steps).astype(t.dtype)
+        into_decay = _phase(_phase(t, w), s)  # t - W - S, clipped at 0
         done, df = _f32(jnp.minimum(into_decay, d)), _f32(d)
-        peak, end = self.peak_value, self.end_value
+        peak, end = _as_f32(self.peak_value), _as_f32(self.end_value)
         if self.decay == "cosine":
             factor = _cosine_factor(done, df, self.num_cycles)
             decayed = end + (peak - end) * factor
@@ -324,7 +326,8 @@ class WarmupStableDecay(Schedule):
         if static_value(self.warmup_steps) == 0:
             return decayed
         wf = jnp.maximum(_f32(w), 1.0)
-        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, self.init_value, peak, self.warmup_shape)
+        init = _as_f32(self.init_value)
+        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, init, peak, self.warmup_shape)
         return jnp.where(t < w, ramp, decayed)
 
     def _value(self, t: jax.Array) -> jax.Array:
