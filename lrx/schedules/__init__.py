@@ -15,6 +15,7 @@ from lrx.schedules.cyclic import one_cycle as one_cycle
 from lrx.schedules.decay import constant as constant
 from lrx.schedules.decay import exponential_decay as exponential_decay
 from lrx.schedules.decay import inverse_sqrt as inverse_sqrt
+from lrx.schedules.decay import inverse_time_decay as inverse_time_decay
 from lrx.schedules.decay import linear_schedule as linear_schedule
 from lrx.schedules.decay import multistep_decay as multistep_decay
 from lrx.schedules.decay import polynomial_decay as polynomial_decay
@@ -32,6 +33,7 @@ __all__ = [
     "exponential_decay",
     "from_fn",
     "inverse_sqrt",
+    "inverse_time_decay",
     "linear_schedule",
     "multistep_decay",
     "one_cycle",

@@ -13,6 +13,7 @@ from lrx._validate import check_float, check_int
 from lrx.schedules._base import (
     Schedule,
     _as_f32,
+    _as_int,
     _set,
     register,
     schedule_field,
@@ -50,6 +51,7 @@ class FromFn(Schedule):
     def __post_init__(self) -> None:
         if isinstance(self.fn, Schedule) or not callable(self.fn):
             raise ValueError(f"fn must be a callable (count -> learning rate), got {self.fn!r}")
+        _trace_once(self.fn)
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = jnp.asarray(self.fn(t))
@@ -60,14 +62,67 @@ class FromFn(Schedule):
         return jnp.broadcast_to(value.astype(jnp.float32), t.shape)
 
 
+_CONTROL_FLOW_ERRORS = (
+    jax.errors.TracerBoolConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+
+def _trace_once(fn: Callable[[jax.Array], Any]) -> None:
+    """Trace ``fn`` abstractly on a float32 scalar count (no FLOPs): catch Python branching."""
+    try:
+        out = jax.eval_shape(fn, jax.ShapeDtypeStruct((), jnp.float32))
+    except _CONTROL_FLOW_ERRORS as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(
+            f"fn uses Python control flow on the count ({type(e).__name__}: {first}). "
+            "A schedule runs under jit, where the count is a traced array: write branches "
+            "as jnp.where(t < warmup, t / warmup, decay) or jax.lax.cond, replace "
+            "min/max/float() by jnp.minimum/jnp.maximum/astype, or use a named schedule "
+            "(lrx.warmup, lrx.warmup_cosine, lrx.linear_schedule, lrx.sequence, ...)"
+        ) from None
+    except Exception as e:  # any other failure: report it at construction, as a ValueError
+        raise ValueError(
+            f"fn must be a jittable count -> learning rate function; calling it on a traced "
+            f"float32 scalar count raised {type(e).__name__}: {e}"
+        ) from None
+    leaves = jax.tree_util.tree_leaves(out)
+    if len(leaves) != 1 or not hasattr(leaves[0], "dtype"):
+        raise ValueError(f"fn must return one real number or array, got {out!r}")
+    dtype = leaves[0].dtype
+    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+        raise ValueError(f"fn must return a real number or array, got dtype {dtype}")
+    if leaves[0].shape != ():
+        raise ValueError(
+            f"fn must map a scalar count to a scalar value, got shape {leaves[0].shape}"
+        )
+
+
 def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
     """Wrap a jittable callable ``count -> learning rate`` as a Schedule.
 
     Formula: ``s(t) = fn(t)``, where ``fn`` receives the count as a float32 array (any
     shape; it must use ``jnp`` only, no Python branching on the count) and returns a value
-    broadcastable to it. The result is a Schedule (printable, usable in ``sequence``,
-    ``warmup``, ``values``) but it cannot be serialized: ``to_config`` raises ``TypeError``.
-    Two ``from_fn`` schedules are equal when they wrap the same function object.
+    broadcastable to it. ``fn`` is traced once abstractly at construction (``jax.eval_shape``
+    on a float32 scalar, no computation): Python control flow on the count (``if t < W``,
+    ``min(t, W)``, ``float(t)``) raises ``ValueError`` there, not later under ``jit``.
+    The result is a Schedule (printable, usable in ``sequence``, ``warmup``, ``values``,
+    a pytree whose ``fn`` is static) but it cannot be serialized: ``to_config`` raises
+    ``TypeError``. Two ``from_fn`` schedules are equal when they wrap the same function
+    object.
+
+    Hugging Face's ``LambdaLR`` lambdas branch in Python; rewrite them with ``jnp.where``
+    (or, better, use the named schedule, which also serializes). With ``lr`` the peak,
+    ``W`` the warm-up and ``T`` the total number of updates:
+
+    * ``get_linear_schedule_with_warmup``:
+      ``from_fn(lambda t: lr * jnp.where(t < W, t / W, jnp.maximum(0.0, (T - t) / (T - W))))``
+      is ``lrx.warmup(lrx.linear_schedule(lr, 0.0, T - W), W)``.
+    * ``get_cosine_schedule_with_warmup``:
+      ``from_fn(lambda t: lr * jnp.where(t < W, t / W,
+      0.5 * (1 + jnp.cos(jnp.pi * jnp.clip((t - W) / (T - W), 0, 1)))))``
+      is ``lrx.warmup_cosine(lr, W, T)``.
 
     Peers: torch ``LambdaLR(lr_lambda)`` with ``lr=1`` (or ``fn = lr * lr_lambda``).
     A Schedule passed in is returned as is.
@@ -81,6 +136,21 @@ def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
         >>> s = lrx.from_fn(lambda t: 0.1 / jnp.sqrt(1.0 + t))
         >>> [round(v, 4) for v in s.values(4).tolist()]
         [0.1, 0.0707, 0.0577, 0.05]
+        >>> lrx.from_fn(lambda t: 0.1 if t < 5 else 0.01)
+        Traceback (most recent call last):
+        ...
+        ValueError: fn uses Python control flow on the count (...
+        >>> lr, W, T = 0.1, 4, 20
+        >>> hf_linear = lrx.from_fn(
+        ...     lambda t: lr * jnp.where(t < W, t / W, jnp.maximum(0.0, (T - t) / (T - W))))
+        >>> named = lrx.warmup(lrx.linear_schedule(lr, 0.0, T - W), W)
+        >>> bool(jnp.allclose(hf_linear.values(30), named.values(30), atol=1e-7))
+        True
+        >>> hf_cosine = lrx.from_fn(lambda t: lr * jnp.where(
+        ...     t < W, t / W, 0.5 * (1 + jnp.cos(jnp.pi * jnp.clip((t - W) / (T - W), 0, 1)))))
+        >>> bool(jnp.allclose(hf_cosine.values(30), lrx.warmup_cosine(lr, W, T).values(30),
+        ...                   atol=1e-7))
+        True
     """
     if isinstance(fn, Schedule):
         return fn
@@ -116,12 +186,15 @@ class SequenceSchedule(Schedule):
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
+            b = _as_f32(b)
             value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
         return value
 
     def _value_at(self, count: jax.Array) -> jax.Array:
+        # boundaries and shifts in integer arithmetic: exact for every int32 count
         value = self.schedules[0](count)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
+            b = _as_int(b, count.dtype)
             value = jnp.where(count >= b, s(jnp.maximum(count - b, 0)), value)
         return value
 
@@ -167,7 +240,7 @@ class PerEpoch(Schedule):
         return self.schedule(_floordiv(t, self.steps_per_epoch))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self.schedule(count // self.steps_per_epoch)
+        return self.schedule(count // _as_int(self.steps_per_epoch, count.dtype))
 
 
 def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
@@ -175,7 +248,7 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
 
     Formula: ``s(t) = schedule(floor(t / steps_per_epoch))``: the learning rate of every
     update in epoch ``e`` is ``schedule(e)``, as a torch scheduler whose ``step()`` is
-    called once per epoch (002_e217ffe235a88214.txt's schedulers are all per-epoch).
+    called once per epoch (article 002's schedulers are all per-epoch).
 
     Args:
         schedule: the per-epoch schedule (a number means ``constant``).

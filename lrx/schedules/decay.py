@@ -16,14 +16,16 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from lrx._validate import check_bool, check_float, check_int, static_value
+from lrx._validate import check_bool, check_float, check_int, is_traced, static_value
 from lrx.schedules._base import Schedule, _as_f32, _as_int, _set, register, static_field
 
 __all__ = [
     "constant",
     "exponential_decay",
     "inverse_sqrt",
+    "inverse_time_decay",
     "linear_schedule",
     "multistep_decay",
     "polynomial_decay",
@@ -71,8 +73,29 @@ def _cos_frac(remaining: jax.Array, length: Any) -> jax.Array:
     return s * s
 
 
-def _check_gamma(gamma: Any) -> float:
-    return check_float("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+_F32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32
+
+
+def _check_gamma(gamma: Any, name: str = "gamma") -> Any:
+    """A decay factor in (0, 1]; a concrete one must be a normal float32 (not 0 there)."""
+    g = check_float(name, gamma, lo=0.0, hi=1.0, lo_open=True)
+    if not is_traced(g) and g < _F32_TINY:
+        raise ValueError(
+            f"{name} must be >= {_F32_TINY:.4g} (smaller is 0 in float32, whose log is -inf), "
+            f"got {g!r}"
+        )
+    return g
+
+
+def _check_divisor(name: str, value: Any) -> Any:
+    """A positive factor used as a divisor in float32: finite and not 0 there."""
+    v = check_float(name, value, lo=0.0, lo_open=True)
+    if not is_traced(v) and v < _F32_TINY:
+        raise ValueError(
+            f"{name} must be >= {_F32_TINY:.4g} (smaller is 0 in float32: dividing by it "
+            f"gives inf/NaN), got {v!r}"
+        )
+    return v
 
 
 @register("constant")
@@ -129,7 +152,7 @@ class StepDecay(Schedule):
 def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
     """Step decay: multiply by ``gamma`` every ``step_size`` updates.
 
-    Formula (003_c528f951556b93fa.txt §4.2 "Step Decay"):
+    Formula (article 003 §4.2 "Step Decay"):
     ``s(t) = init_value * gamma ** floor(t / step_size)``.
     Same numbers as torch ``StepLR(step_size, gamma)`` with ``lr=init_value``.
 
@@ -189,7 +212,7 @@ def multistep_decay(init_value: float, milestones: Sequence[int], gamma: float =
     """Multiply by ``gamma`` at each milestone.
 
     Formula: ``s(t) = init_value * gamma ** (number of milestones m with m <= t)``, the
-    step decay of 003_c528f951556b93fa.txt §4.2 with hand-placed steps. A milestone listed
+    step decay of article 003 §4.2 with hand-placed steps. A milestone listed
     twice decays twice, as torch. Same numbers as torch ``MultiStepLR(milestones, gamma)``.
 
     Args:
@@ -236,7 +259,7 @@ def exponential_decay(
 ) -> Schedule:
     """Exponential decay: multiply by ``gamma`` per ``every`` updates, smoothly or in steps.
 
-    Formula (003_c528f951556b93fa.txt §4.2 "Exponential Decay", ``eta_t = eta_0 gamma^t``,
+    Formula (article 003 §4.2 "Exponential Decay", ``eta_t = eta_0 gamma^t``,
     generalised to a period): ``s(t) = init_value * gamma ** (t / every)``, or
     ``gamma ** floor(t / every)`` with ``staircase=True``.
 
@@ -267,45 +290,90 @@ class PolynomialDecay(Schedule):
     total_steps: int
     power: float = 1.0
     end_value: float = 0.0
+    cycle: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
         _set(self, "power", check_float("power", self.power, lo=0.0, lo_open=True))
         _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        _set(self, "cycle", check_bool("cycle", self.cycle))
+
+    def _curve(self, frac: jax.Array) -> jax.Array:
+        init, end = _as_f32(self.init_value), _as_f32(self.end_value)
+        p = static_value(self.power)
+        shaped = frac if p == 1.0 else frac ** _as_f32(self.power)
+        return (init - end) * shaped + end
 
     def _value(self, t: jax.Array) -> jax.Array:
-        total = float(self.total_steps)
+        total = _as_f32(self.total_steps)
+        if self.cycle:  # Keras: the horizon grows to the next multiple of T (T at t = 0)
+            horizon = total * jnp.maximum(jnp.ceil(t / total), 1.0)
+            return self._curve((horizon - t) / horizon)
         frac = (total - jnp.clip(t, 0.0, total)) / total  # 1 - min(t, T)/T, exact near T
-        return (self.init_value - self.end_value) * frac**self.power + self.end_value
+        return self._curve(frac)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        total = _as_int(self.total_steps, count.dtype)
+        f32 = jnp.float32
+        if self.cycle:
+            # distance to the next multiple of T, in integers (0 at a multiple); the
+            # horizon count + rem is formed in float32 (it may exceed int32)
+            rem = (-count) % total
+            rem = jnp.where(count == 0, total, rem)
+            horizon = count.astype(f32) + rem.astype(f32)
+            return self._curve(rem.astype(f32) / horizon)
+        remaining = total - jnp.clip(count, 0, total)
+        return self._curve(remaining.astype(f32) / _as_f32(self.total_steps))
 
 
 def polynomial_decay(
-    init_value: float, total_steps: int, power: float = 1.0, end_value: float = 0.0
+    init_value: float,
+    total_steps: int,
+    power: float = 1.0,
+    end_value: float = 0.0,
+    *,
+    cycle: bool = False,
 ) -> Schedule:
     """Polynomial decay from ``init_value`` to ``end_value`` over ``total_steps``, then held.
 
-    Formula (the decay part of ``decay_lr_poly`` in 004_7dc5a075b1dee1ce.txt, "warm-up"
+    Formula (the decay part of ``decay_lr_poly`` in article 004, "warm-up"
     section): ``s(t) = (init_value - end_value) * (1 - min(t, T) / T) ** power + end_value``
     with ``T = total_steps``. Put ``lrx.warmup`` in front for the article's full
     ``decay_lr_poly``.
 
+    With ``cycle=True`` the decay restarts instead of holding: the horizon becomes the
+    next multiple of ``T`` at or above ``t`` (``T`` at ``t = 0``),
+    ``s(t) = (init_value - end_value) * (1 - t / H) ** power + end_value`` with
+    ``H = T * max(ceil(t / T), 1)`` (Keras ``PolynomialDecay(cycle=True)``: each restart
+    is slower, and ``s`` reaches ``end_value`` exactly at every multiple of ``T``).
+
     Peers: torch ``PolynomialLR(total_iters=T, power=power)`` when ``end_value=0``; optax
-    ``polynomial_schedule(init_value, end_value, power, transition_steps=T)``.
+    ``polynomial_schedule(init_value, end_value, power, transition_steps=T)``; Keras
+    ``PolynomialDecay(init_value, decay_steps=T, end_learning_rate=end_value, power,
+    cycle)``.
 
     Args:
         init_value: the learning rate at ``t = 0``; finite, >= 0.
         total_steps: updates until ``end_value`` is reached; integer >= 1.
         power: the exponent ``p``, > 0. Default 1.0 (linear).
         end_value: the value from ``t = T`` on; finite, >= 0. Default 0.0.
+        cycle: restart the decay with a longer horizon after each multiple of ``T``
+            (Keras semantics). Default False (held at ``end_value``).
 
     Example:
         >>> import lrx
         >>> lrx.polynomial_decay(1.0, total_steps=4, power=2.0).values(6).tolist()
         [1.0, 0.5625, 0.25, 0.0625, 0.0, 0.0]
+        >>> lrx.polynomial_decay(1.0, total_steps=2, cycle=True).values(6).tolist()
+        [1.0, 0.5, 0.0, 0.25, 0.0, 0.1666666716337204]
     """
     return PolynomialDecay(
-        init_value=init_value, total_steps=total_steps, power=power, end_value=end_value
+        init_value=init_value,
+        total_steps=total_steps,
+        power=power,
+        end_value=end_value,
+        cycle=cycle,
     )
 
 
@@ -326,18 +394,28 @@ class LinearSchedule(Schedule):
             check_int("transition_steps", self.transition_steps, lo=1),
         )
 
-    def _value(self, t: jax.Array) -> jax.Array:
-        total = float(self.transition_steps)
-        done = jnp.clip(t, 0.0, total)
+    def _mix(self, remaining: jax.Array, done: jax.Array) -> jax.Array:
         # start * (T - t)/T + end * t/T: each term keeps its relative precision.
-        return self.start_value * ((total - done) / total) + self.end_value * (done / total)
+        total = _as_f32(self.transition_steps)
+        start, end = _as_f32(self.start_value), _as_f32(self.end_value)
+        return start * (remaining / total) + end * (done / total)
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        total = _as_f32(self.transition_steps)
+        done = jnp.clip(t, 0.0, total)
+        return self._mix(total - done, done)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        total = _as_int(self.transition_steps, count.dtype)
+        done = jnp.clip(count, 0, total)
+        return self._mix((total - done).astype(jnp.float32), done.astype(jnp.float32))
 
 
 def linear_schedule(start_value: float, end_value: float, transition_steps: int) -> Schedule:
     """Linear interpolation from ``start_value`` to ``end_value``, then held.
 
     Formula: ``s(t) = start_value + (end_value - start_value) * min(t, T) / T`` with
-    ``T = transition_steps`` (the linear warm-up of 004_7dc5a075b1dee1ce.txt when
+    ``T = transition_steps`` (the linear warm-up of article 004 when
     ``start_value = 0``).
 
     Peers: optax ``linear_schedule(init_value, end_value, transition_steps)``. torch
@@ -365,32 +443,40 @@ class InverseSqrt(Schedule):
 
     peak_value: float
     warmup_steps: int
+    timescale: int | None = None
 
     def __post_init__(self) -> None:
         _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
         _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=1))
+        scale = self.warmup_steps if self.timescale is None else self.timescale
+        _set(self, "timescale", check_int("timescale", scale, lo=1))
 
     def _value(self, t: jax.Array) -> jax.Array:
-        w = float(self.warmup_steps)
+        w, tau = _as_f32(self.warmup_steps), _as_f32(self.timescale)
         ramp = jnp.clip(t, 0.0, w) / w
-        decay = jnp.sqrt(w / jnp.maximum(t, w))
-        return self.peak_value * jnp.where(t < w, ramp, decay)
+        # HF: 1 / sqrt((t + tau - W) / tau), = sqrt(W / t) when tau = W
+        decay = jnp.sqrt(tau / (jnp.maximum(t, w) + (tau - w)))
+        return _as_f32(self.peak_value) * jnp.where(t < w, ramp, decay)
 
 
-def inverse_sqrt(peak_value: float, warmup_steps: int) -> Schedule:
+def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None = None) -> Schedule:
     """The Transformer's inverse square-root schedule with linear warm-up.
 
     Formula: ``s(t) = peak_value * t / W`` for ``t < W``, then
-    ``s(t) = peak_value * sqrt(W / t)``, with ``W = warmup_steps`` (Vaswani et al. 2017's
-    ``d_model**-0.5 * min(t**-0.5, t * W**-1.5)`` rescaled so the peak is ``peak_value``).
-    The warm-up is the linear warm-up of 004_7dc5a075b1dee1ce.txt.
+    ``s(t) = peak_value * sqrt(tau / (t + tau - W))``, with ``W = warmup_steps`` and
+    ``tau = timescale`` (default ``W``, where it is ``peak_value * sqrt(W / t)``: Vaswani
+    et al. 2017's ``d_model**-0.5 * min(t**-0.5, t * W**-1.5)`` rescaled so the peak is
+    ``peak_value``). The warm-up is the linear warm-up of article 004.
 
-    Peers: HF transformers ``get_inverse_sqrt_schedule(optimizer, num_warmup_steps=W)``
-    (default ``timescale = W``) with the optimizer's ``lr = peak_value``.
+    Peers: HF transformers ``get_inverse_sqrt_schedule(optimizer, num_warmup_steps=W,
+    timescale=tau)`` with the optimizer's ``lr = peak_value`` (HF's default timescale is
+    also ``W`` when ``W > 0``).
 
     Args:
         peak_value: the value at ``t = W``; finite, >= 0.
         warmup_steps: ``W``, the length of the warm-up; integer >= 1.
+        timescale: ``tau``, how slowly the decay goes; integer >= 1. Default None
+            (``= warmup_steps``); stored resolved.
 
     Example:
         >>> import lrx
@@ -398,5 +484,69 @@ def inverse_sqrt(peak_value: float, warmup_steps: int) -> Schedule:
         [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944271802902222]
         >>> lrx.inverse_sqrt(1.0, warmup_steps=4)(16).item()
         0.5
+        >>> lrx.inverse_sqrt(1.0, warmup_steps=4, timescale=9)(16).item()
+        0.7071067690849304
     """
-    return InverseSqrt(peak_value=peak_value, warmup_steps=warmup_steps)
+    return InverseSqrt(peak_value=peak_value, warmup_steps=warmup_steps, timescale=timescale)
+
+
+@register("inverse_time_decay")
+class InverseTimeDecay(Schedule):
+    """``s(t) = init_value / (1 + decay_rate * t / decay_steps)`` (Keras ``InverseTimeDecay``)."""
+
+    init_value: float
+    decay_rate: float
+    decay_steps: int = 1
+    staircase: bool = static_field(default=False)
+
+    def __post_init__(self) -> None:
+        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        _set(self, "decay_rate", check_float("decay_rate", self.decay_rate, lo=0.0))
+        _set(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
+        _set(self, "staircase", check_bool("staircase", self.staircase))
+
+    def _at(self, x: jax.Array) -> jax.Array:
+        return _as_f32(self.init_value) / (1.0 + _as_f32(self.decay_rate) * x)
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        d = _as_f32(self.decay_steps)
+        return self._at(_floordiv(t, d) if self.staircase else t / d)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        if not self.staircase:
+            return self._value(count.astype(jnp.float32))
+        periods = count // _as_int(self.decay_steps, count.dtype)
+        return self._at(periods.astype(jnp.float32))
+
+
+def inverse_time_decay(
+    init_value: float, decay_rate: float, decay_steps: int = 1, *, staircase: bool = False
+) -> Schedule:
+    """Inverse time decay: the rate falls like ``1 / t``.
+
+    Formula: ``s(t) = init_value / (1 + decay_rate * t / decay_steps)``; with
+    ``staircase=True`` the quotient ``t / decay_steps`` is floored (whole periods).
+
+    Peers: Keras ``InverseTimeDecay(init_value, decay_steps, decay_rate, staircase)``.
+    torch ``Adagrad(lr, lr_decay)`` scales its step by ``lr / (1 + t * lr_decay)``, which
+    is ``inverse_time_decay(lr, lr_decay)`` (``decay_steps=1``).
+
+    Args:
+        init_value: the value at ``t = 0``; finite, >= 0.
+        decay_rate: how fast it falls; finite, >= 0 (0 is constant).
+        decay_steps: the period the rate is expressed in; integer >= 1. Default 1.
+        staircase: decay in whole periods (piecewise constant). Default False.
+
+    Example:
+        >>> import lrx
+        >>> lrx.inverse_time_decay(1.0, decay_rate=1.0).values(4).tolist()
+        [1.0, 0.5, 0.3333333432674408, 0.25]
+        >>> lrx.inverse_time_decay(1.0, 1.0, decay_steps=2, staircase=True).values(5).tolist()
+        [1.0, 1.0, 0.5, 0.5, 0.3333333432674408]
+    """
+    return InverseTimeDecay(
+        init_value=init_value,
+        decay_rate=decay_rate,
+        decay_steps=decay_steps,
+        staircase=staircase,
+    )
