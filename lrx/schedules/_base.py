@@ -324,7 +324,7 @@ class Schedule:
             return True
         la, ta = jax.tree_util.tree_flatten(self)
         lb, tb = jax.tree_util.tree_flatten(other)
-        if ta != tb:
+        if ta != tb:  # type: ignore[operator]  # PyTreeDef compares structurally
             return False
         for a, b in zip(la, lb, strict=True):
             if a is b:

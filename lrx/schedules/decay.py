@@ -520,8 +520,8 @@ def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None 
         [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944271802902222]
         >>> lrx.inverse_sqrt(1.0, warmup_steps=4)(16).item()
         0.5
-        >>> lrx.inverse_sqrt(1.0, warmup_steps=4, timescale=9)(16).item()
-        0.7071067690849304
+        >>> lrx.inverse_sqrt(1.0, warmup_steps=4, timescale=9)(16).item()  # sqrt(9 / 21)
+        0.6546536684036255
     """
     return InverseSqrt(peak_value=peak_value, warmup_steps=warmup_steps, timescale=timescale)
 
