@@ -170,6 +170,10 @@ VMAP_CASES = {
         lambda k: lrx.exponential_decay(1.0, 0.5, every=k, staircase=True),
         I,
     ),
+    "exponential_decay.end_value": (
+        lambda v: lrx.exponential_decay(1e-3, 10.0, every=4, end_value=v),
+        F,
+    ),
     "polynomial_decay.power": (lambda v: lrx.polynomial_decay(1.0, 20, power=v * 10), F),
     "polynomial_decay.end_value": (lambda v: lrx.polynomial_decay(1.0, 20, end_value=v), F),
     "polynomial_decay.total_steps": (lambda k: lrx.polynomial_decay(1.0, k, 2.0), I),
@@ -612,3 +616,63 @@ def test_hf_lambdas_rewritten_for_from_fn_equal_named_schedules():
     np.testing.assert_allclose(
         hf_cosine.values(30), lrx.warmup_cosine(lr, w, total).values(30), atol=1e-7
     )
+
+
+# -- exponential growth with a cap (optax decay_rate > 1 with end_value) ----------------
+@pytest.mark.parametrize(
+    ("init", "gamma", "every", "staircase", "end"),
+    [
+        (1e-3, 10.0, 4, False, 0.5),
+        (1e-3, 10.0, 4, True, 0.5),
+        (1.0, 0.5, 3, False, 0.05),
+        (1.0, 0.5, 3, True, 0.05),
+    ],
+)
+def test_exponential_end_value_matches_optax(init, gamma, every, staircase, end):
+    optax = pytest.importorskip("optax")
+    ref = optax.exponential_decay(
+        init, transition_steps=every, decay_rate=gamma, staircase=staircase, end_value=end
+    )
+    s = lrx.exponential_decay(init, gamma, every=every, staircase=staircase, end_value=end)
+    want = np.array([float(ref(k)) for k in COUNTS])
+    np.testing.assert_allclose(s.values(len(COUNTS)), want, rtol=2e-5)
+    assert float(s(jnp.int32(2**31 - 1))) == pytest.approx(end, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"gamma": 2.0}, "gamma > 1 grows without bound: pass end_value"),
+        ({"gamma": 2.0, "end_value": 0.5}, r"end_value must be >= init_value \(1.0\)"),
+        ({"gamma": 0.5, "end_value": 2.0}, r"end_value must be <= init_value \(1.0\)"),
+        ({"gamma": 0.0}, "gamma must be > 0"),
+    ],
+)
+def test_exponential_end_value_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        lrx.exponential_decay(1.0, **kwargs)
+    with pytest.raises(ValueError, match="init_value must be > 0 when gamma > 1"):
+        lrx.exponential_decay(0.0, 2.0, end_value=1.0)
+
+
+# -- the expressions that replace the ad-hoc learning-rate callables --------------------
+def test_adagrad_lr_decay_is_inverse_time_decay_times_schedule():
+    """torch Adagrad's ``lr(t) / (1 + t * lr_decay)`` for a scheduled lr is a product."""
+    base = lrx.step_decay(0.1, 5, 0.5)
+    s = base * lrx.inverse_time_decay(1.0, 0.2)
+    want = np.asarray(base(COUNTS)) / (1 + COUNTS * 0.2)
+    np.testing.assert_allclose(s.values(len(COUNTS)), want, rtol=1e-6)
+
+
+@pytest.mark.parametrize("mode", ["exp", "linear"])
+def test_lr_range_test_sweep_is_a_schedule(mode):
+    """find_lr's sweep: geometric (or linear) from start to end over n - 1 updates, held."""
+    start, end, n = 1e-7, 10.0, 100
+    k = np.arange(n + 20)
+    if mode == "exp":
+        want = start * (end / start) ** (np.minimum(k, n - 1) / (n - 1))
+        s = lrx.exponential_decay(start, end / start, every=n - 1, end_value=end)
+    else:
+        want = start + (end - start) * (np.minimum(k, n - 1) / (n - 1))
+        s = lrx.linear_schedule(start, end, n - 1)
+    np.testing.assert_allclose(s.values(n + 20), want, rtol=2e-5)

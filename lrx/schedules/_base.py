@@ -430,7 +430,7 @@ def schedule_from_config(config: Mapping[str, Any]) -> Schedule:
         >>> import lrx
         >>> lrx.schedule_from_config({"name": "exponential_decay", "init_value": 0.1,
         ...                           "gamma": 0.95, "every": 1, "staircase": False})
-        exponential_decay(init_value=0.1, gamma=0.95, every=1, staircase=False)
+        exponential_decay(init_value=0.1, gamma=0.95, every=1, staircase=False, end_value=None)
     """
     return _from_config(config, "config", 0)
 

@@ -260,53 +260,107 @@ class ExponentialDecay(Schedule):
     gamma: float
     every: int = 1
     staircase: bool = static_field(default=False)
+    end_value: float | None = None
 
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "gamma", _check_gamma(self.gamma))
+        gamma = check_float("gamma", self.gamma, lo=0.0, lo_open=True)
+        g = static_value(gamma)
+        if g is None or g <= 1.0:
+            gamma = _check_gamma(gamma)
+        _set(self, "gamma", gamma)
         _set(self, "every", check_int("every", self.every, lo=1))
         _set(self, "staircase", check_bool("staircase", self.staircase))
+        if self.end_value is not None:
+            _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        init, end = static_value(self.init_value), static_value(self.end_value)
+        if g is not None and g > 1.0:
+            if self.end_value is None:
+                raise ValueError(
+                    f"gamma > 1 grows without bound: pass end_value (the cap), got gamma={g!r}"
+                )
+            if init is not None and init <= 0.0:
+                raise ValueError(f"init_value must be > 0 when gamma > 1, got {init!r}")
+            if init is not None and end is not None and end < init:
+                raise ValueError(
+                    f"end_value must be >= init_value ({init!r}) when gamma > 1, got {end!r}"
+                )
+        elif g is not None and init is not None and end is not None and end > init:
+            raise ValueError(
+                f"end_value must be <= init_value ({init!r}) when gamma <= 1, got {end!r}"
+            )
 
     def _max_value(self) -> float | None:
+        g = static_value(self.gamma)
+        if g is not None and g > 1.0:
+            return _bound(self.end_value)
         return _bound(self.init_value)  # gamma <= 1: never above the start
+
+    def _clip(self, value: jax.Array) -> jax.Array:
+        if self.end_value is None:
+            return value
+        end = _as_f32(self.end_value)
+        g = static_value(self.gamma)
+        if g is not None:
+            return jnp.minimum(value, end) if g > 1.0 else jnp.maximum(value, end)
+        return jnp.where(
+            _as_f32(self.gamma) > 1.0, jnp.minimum(value, end), jnp.maximum(value, end)
+        )
 
     def _value(self, t: jax.Array) -> jax.Array:
         x = _floordiv(t, self.every) if self.staircase else t / _as_f32(self.every)
-        return _as_f32(self.init_value) * _pow(self.gamma, x)
+        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, x))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         if not self.staircase:
             return self._value(count.astype(jnp.float32))
         periods = count // _as_int(self.every, count.dtype)
-        return _as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32))
+        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32)))
 
 
 def exponential_decay(
-    init_value: float, gamma: float, *, every: int = 1, staircase: bool = False
+    init_value: float,
+    gamma: float,
+    *,
+    every: int = 1,
+    staircase: bool = False,
+    end_value: float | None = None,
 ) -> Schedule:
     """Exponential decay: multiply by ``gamma`` per ``every`` updates, smoothly or in steps.
 
     Formula (article 003 §4.2 "Exponential Decay", ``eta_t = eta_0 gamma^t``,
     generalised to a period): ``s(t) = init_value * gamma ** (t / every)``, or
-    ``gamma ** floor(t / every)`` with ``staircase=True``.
+    ``gamma ** floor(t / every)`` with ``staircase=True``. With ``end_value`` the value is
+    clipped there: a floor when ``gamma <= 1``, a cap when ``gamma > 1`` (growth, which
+    needs ``end_value`` so that it stays finite: the geometric ramp of an LR range test is
+    ``exponential_decay(start, end / start, every=n - 1, end_value=end)``).
 
     Peers: torch ``ExponentialLR(gamma)`` is ``every=1``. optax
     ``exponential_decay(init_value, transition_steps=every, decay_rate=gamma,
-    staircase=staircase)`` gives the same numbers.
+    staircase=staircase, end_value=end_value)`` gives the same numbers.
 
     Args:
-        init_value: the learning rate at ``t = 0``; finite, >= 0.
-        gamma: the factor applied per ``every`` updates, in (0, 1].
+        init_value: the learning rate at ``t = 0``; finite, >= 0 (> 0 when ``gamma > 1``).
+        gamma: the factor applied per ``every`` updates; in (0, 1], or > 1 with
+            ``end_value``.
         every: the decay period in updates; integer >= 1. Default 1.
         staircase: decay in whole periods (piecewise constant). Default False.
+        end_value: the floor (``gamma <= 1``) or cap (``gamma > 1``); finite, >= 0, on the
+            far side of ``init_value``. Default None (no clipping; required if
+            ``gamma > 1``).
 
     Example:
         >>> import lrx
         >>> s = lrx.exponential_decay(1.0, 0.5, every=2)
         >>> [round(v, 4) for v in s.values(4).tolist()]
         [1.0, 0.7071, 0.5, 0.3536]
+        >>> ramp = lrx.exponential_decay(1e-3, 1e3, every=3, end_value=1.0)
+        >>> [round(v, 6) for v in ramp.values(5).tolist()]
+        [0.001, 0.01, 0.1, 1.0, 1.0]
     """
-    return ExponentialDecay(init_value=init_value, gamma=gamma, every=every, staircase=staircase)
+    return ExponentialDecay(
+        init_value=init_value, gamma=gamma, every=every, staircase=staircase, end_value=end_value
+    )
 
 
 @register("polynomial_decay")
