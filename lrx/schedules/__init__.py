@@ -20,6 +20,8 @@ from lrx.schedules.decay import linear_schedule as linear_schedule
 from lrx.schedules.decay import multistep_decay as multistep_decay
 from lrx.schedules.decay import polynomial_decay as polynomial_decay
 from lrx.schedules.decay import step_decay as step_decay
+from lrx.schedules.noise import lr_noise as lr_noise
+from lrx.schedules.tanh import tanh_decay as tanh_decay
 from lrx.schedules.warmup import warmup as warmup
 from lrx.schedules.warmup import warmup_cosine as warmup_cosine
 from lrx.schedules.warmup import warmup_stable_decay as warmup_stable_decay
@@ -35,6 +37,7 @@ __all__ = [
     "inverse_sqrt",
     "inverse_time_decay",
     "linear_schedule",
+    "lr_noise",
     "multistep_decay",
     "one_cycle",
     "per_epoch",
@@ -42,6 +45,7 @@ __all__ = [
     "schedule_from_config",
     "sequence",
     "step_decay",
+    "tanh_decay",
     "warmup",
     "warmup_cosine",
     "warmup_stable_decay",
