@@ -188,6 +188,14 @@ def _as_int(x: Any, dtype: Any) -> Any:
     return jnp.asarray(x).astype(dtype)
 
 
+def _bound(*values: Any) -> float | None:
+    """``max(values)`` as a Python float when every value is concrete, else ``None``."""
+    concrete = [static_value(v) for v in values]
+    if any(v is None for v in concrete):
+        return None
+    return float(max(concrete))
+
+
 def _leaf_key(x: Any) -> Any:
     """A hashable value key for a concrete leaf; raises ``TypeError`` for a tracer."""
     if is_traced(x):
@@ -258,6 +266,15 @@ class Schedule:
     def _value(self, t: jax.Array) -> jax.Array:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def _max_value(self) -> float | None:
+        """An upper bound of ``s(t)`` over all counts, or ``None`` when unknown (traced).
+
+        Composites (``scaled``, ``product``) use it to reject, at construction, a
+        combination that would overflow float32. Schedules that cannot bound themselves
+        cheaply return ``None`` (the default), which skips that check.
+        """
+        return None
+
     def _value_at(self, count: jax.Array) -> jax.Array:
         """Value at integer ``count`` (int32, or int64 under x64).
 
@@ -307,7 +324,7 @@ class Schedule:
             return True
         la, ta = jax.tree_util.tree_flatten(self)
         lb, tb = jax.tree_util.tree_flatten(other)
-        if ta != tb:
+        if ta != tb:  # type: ignore[operator]  # PyTreeDef compares structurally
             return False
         for a, b in zip(la, lb, strict=True):
             if a is b:
@@ -413,7 +430,7 @@ def schedule_from_config(config: Mapping[str, Any]) -> Schedule:
         >>> import lrx
         >>> lrx.schedule_from_config({"name": "exponential_decay", "init_value": 0.1,
         ...                           "gamma": 0.95, "every": 1, "staircase": False})
-        exponential_decay(init_value=0.1, gamma=0.95, every=1, staircase=False)
+        exponential_decay(init_value=0.1, gamma=0.95, every=1, staircase=False, end_value=None)
     """
     return _from_config(config, "config", 0)
 

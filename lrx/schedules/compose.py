@@ -9,11 +9,12 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_float, check_int
+from lrx._validate import FLOAT32_MAX, check_float, check_int, static_value
 from lrx.schedules._base import (
     Schedule,
     _as_f32,
     _as_int,
+    _bound,
     _set,
     register,
     schedule_field,
@@ -183,6 +184,10 @@ class SequenceSchedule(Schedule):
                 f"integers, got {list(self.boundaries)!r}"
             )
 
+    def _max_value(self) -> float | None:
+        bounds = [s._max_value() for s in self.schedules]
+        return None if any(b is None for b in bounds) else _bound(*bounds)
+
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
@@ -236,6 +241,9 @@ class PerEpoch(Schedule):
         _set(self, "schedule", _as_schedule("schedule", self.schedule))
         _set(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
 
+    def _max_value(self) -> float | None:
+        return self.schedule._max_value()
+
     def _value(self, t: jax.Array) -> jax.Array:
         return self.schedule(_floordiv(t, self.steps_per_epoch))
 
@@ -273,6 +281,17 @@ class Scaled(Schedule):
     def __post_init__(self) -> None:
         _set(self, "factor", check_float("factor", self.factor, lo=0.0))
         _set(self, "schedule", _as_schedule("schedule", self.schedule))
+        bound = self._max_value()
+        if bound is not None and bound > FLOAT32_MAX:
+            raise ValueError(
+                f"factor * schedule overflows float32 (up to {bound:.4g}): factor must be "
+                f"<= {FLOAT32_MAX / (bound / self.factor):.4g} for {self.schedule!r}, "
+                f"got {self.factor!r}"
+            )
+
+    def _max_value(self) -> float | None:
+        factor, inner = static_value(self.factor), self.schedule._max_value()
+        return None if factor is None or inner is None else factor * inner
 
     def _value(self, t: jax.Array) -> jax.Array:
         return _as_f32(self.factor) * self.schedule(t)
@@ -297,6 +316,21 @@ class Product(Schedule):
             "schedules",
             tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
         )
+        bound = self._max_value()
+        if bound is not None and bound > FLOAT32_MAX:
+            raise ValueError(
+                f"schedules: their product overflows float32 (up to {bound:.4g}), got "
+                f"{list(self.schedules)!r}"
+            )
+
+    def _max_value(self) -> float | None:
+        bound = 1.0
+        for s in self.schedules:
+            b = s._max_value()
+            if b is None:
+                return None
+            bound *= b
+        return bound
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)

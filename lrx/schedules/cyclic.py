@@ -15,7 +15,7 @@ from lrx._validate import (
     check_int,
     static_value,
 )
-from lrx.schedules._base import Schedule, _as_f32, _set, register, static_field
+from lrx.schedules._base import Schedule, _as_f32, _bound, _set, register, static_field
 from lrx.schedules.decay import _check_divisor, _check_gamma, _cos_frac, _floordiv, _pow
 
 __all__ = ["cyclical", "one_cycle"]
@@ -44,6 +44,9 @@ class Cyclical(Schedule):
         _set(self, "mode", check_choice("mode", self.mode, _MODES))
         _set(self, "gamma", _check_gamma(self.gamma))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.base_lr, self.max_lr)
+
     @property
     def _down(self) -> Any:
         """``step_size_down`` as set by ``__post_init__`` (``None`` became ``step_size_up``)."""
@@ -54,7 +57,7 @@ class Cyclical(Schedule):
         total = up + down
         # position inside the current cycle and cycle index, exact for t < 2**24
         pos = jnp.mod(t, total)
-        return self._shape(t, pos, _floordiv(t, total), pos <= up)
+        return self._shape(t, pos, total - pos, _floordiv(t, total), pos <= up)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         # The cycle length may exceed int32 (two step sizes near 2**31): reduce the count
@@ -65,13 +68,24 @@ class Cyclical(Schedule):
         total = up + jnp.asarray(self._down).astype(wide)
         pos = c % total
         f32 = jnp.float32
-        return self._shape(count.astype(f32), pos.astype(f32), (c // total).astype(f32), pos <= up)
+        return self._shape(
+            count.astype(f32),
+            pos.astype(f32),
+            (total - pos).astype(f32),
+            (c // total).astype(f32),
+            pos <= up,
+        )
 
     def _shape(
-        self, t: jax.Array, pos: jax.Array, cycle: jax.Array, rising: jax.Array
+        self,
+        t: jax.Array,
+        pos: jax.Array,
+        to_end: jax.Array,
+        cycle: jax.Array,
+        rising: jax.Array,
     ) -> jax.Array:
         up, down = _as_f32(self.step_size_up), _as_f32(self._down)
-        height = jnp.where(rising, pos / up, (up + down - pos) / down)
+        height = jnp.where(rising, pos / up, to_end / down)
         if self.mode == "triangular":
             scale = jnp.ones_like(t)
         elif self.mode == "triangular2":
@@ -193,6 +207,13 @@ class OneCycle(Schedule):
                 f"(2 * pct_start * total_steps < total_steps + 1), got "
                 f"pct_start={pct!r} with total_steps={total}"
             )
+
+    def _max_value(self) -> float | None:
+        max_lr = static_value(self.max_lr)
+        div, final_div = static_value(self.div_factor), static_value(self.final_div_factor)
+        if max_lr is None or div is None or final_div is None:
+            return None
+        return float(max(max_lr, max_lr / div, max_lr / div / final_div))
 
     def phases(self) -> list[tuple[Any, Any, Any, Any]]:
         """``(start_step, end_step, start_value, end_value)`` per phase, torch's arithmetic.

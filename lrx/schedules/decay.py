@@ -19,7 +19,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrx._validate import check_bool, check_float, check_int, is_traced, static_value
-from lrx.schedules._base import Schedule, _as_f32, _as_int, _set, register, static_field
+from lrx.schedules._base import (
+    Schedule,
+    _as_f32,
+    _as_int,
+    _bound,
+    _set,
+    register,
+    static_field,
+)
 
 __all__ = [
     "constant",
@@ -107,6 +115,9 @@ class Constant(Schedule):
     def __post_init__(self) -> None:
         _set(self, "value", check_float("value", self.value, lo=0.0))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.value)
+
     def _value(self, t: jax.Array) -> jax.Array:
         return jnp.broadcast_to(jnp.asarray(_as_f32(self.value), jnp.float32), t.shape)
 
@@ -139,6 +150,9 @@ class StepDecay(Schedule):
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "step_size", check_int("step_size", self.step_size, lo=1))
         _set(self, "gamma", _check_gamma(self.gamma))
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)  # gamma <= 1: never above the start
 
     def _value(self, t: jax.Array) -> jax.Array:
         return _as_f32(self.init_value) * _pow(self.gamma, _floordiv(t, self.step_size))
@@ -182,6 +196,9 @@ class MultistepDecay(Schedule):
         _set(self, "milestones", _check_sorted_ints("milestones", self.milestones))
         _set(self, "gamma", _check_gamma(self.gamma))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)  # gamma <= 1: never above the start
+
     def _value(self, t: jax.Array) -> jax.Array:
         if not self.milestones:
             return jnp.broadcast_to(jnp.asarray(_as_f32(self.init_value), jnp.float32), t.shape)
@@ -198,12 +215,19 @@ class MultistepDecay(Schedule):
         return _as_f32(self.init_value) * _pow(self.gamma, passed)
 
 
-def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[int, ...]:
-    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple."""
+def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[Any, ...]:
+    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple.
+
+    A 1-D integer array (a tracer too, e.g. under ``vmap``) is split into its elements;
+    the order is checked where neighbours are concrete.
+    """
+    if getattr(values, "ndim", None) == 1 and hasattr(values, "dtype"):
+        values = tuple(values[i] for i in range(values.shape[0]))
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a list of integers, got {values!r}")
     out = tuple(check_int(f"{name}[{i}]", v, lo=lo) for i, v in enumerate(values))
-    if any(b < a for a, b in itertools.pairwise(out)):
+    concrete = [static_value(v) for v in out]
+    if any(a is not None and b is not None and b < a for a, b in itertools.pairwise(concrete)):
         raise ValueError(f"{name} must be sorted in increasing order, got {list(values)!r}")
     return out
 
@@ -236,50 +260,107 @@ class ExponentialDecay(Schedule):
     gamma: float
     every: int = 1
     staircase: bool = static_field(default=False)
+    end_value: float | None = None
 
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "gamma", _check_gamma(self.gamma))
+        gamma = check_float("gamma", self.gamma, lo=0.0, lo_open=True)
+        g = static_value(gamma)
+        if g is None or g <= 1.0:
+            gamma = _check_gamma(gamma)
+        _set(self, "gamma", gamma)
         _set(self, "every", check_int("every", self.every, lo=1))
         _set(self, "staircase", check_bool("staircase", self.staircase))
+        if self.end_value is not None:
+            _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        init, end = static_value(self.init_value), static_value(self.end_value)
+        if g is not None and g > 1.0:
+            if self.end_value is None:
+                raise ValueError(
+                    f"gamma > 1 grows without bound: pass end_value (the cap), got gamma={g!r}"
+                )
+            if init is not None and init <= 0.0:
+                raise ValueError(f"init_value must be > 0 when gamma > 1, got {init!r}")
+            if init is not None and end is not None and end < init:
+                raise ValueError(
+                    f"end_value must be >= init_value ({init!r}) when gamma > 1, got {end!r}"
+                )
+        elif g is not None and init is not None and end is not None and end > init:
+            raise ValueError(
+                f"end_value must be <= init_value ({init!r}) when gamma <= 1, got {end!r}"
+            )
+
+    def _max_value(self) -> float | None:
+        g = static_value(self.gamma)
+        if g is not None and g > 1.0:
+            return _bound(self.end_value)
+        return _bound(self.init_value)  # gamma <= 1: never above the start
+
+    def _clip(self, value: jax.Array) -> jax.Array:
+        if self.end_value is None:
+            return value
+        end = _as_f32(self.end_value)
+        g = static_value(self.gamma)
+        if g is not None:
+            return jnp.minimum(value, end) if g > 1.0 else jnp.maximum(value, end)
+        return jnp.where(
+            _as_f32(self.gamma) > 1.0, jnp.minimum(value, end), jnp.maximum(value, end)
+        )
 
     def _value(self, t: jax.Array) -> jax.Array:
         x = _floordiv(t, self.every) if self.staircase else t / _as_f32(self.every)
-        return _as_f32(self.init_value) * _pow(self.gamma, x)
+        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, x))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         if not self.staircase:
             return self._value(count.astype(jnp.float32))
         periods = count // _as_int(self.every, count.dtype)
-        return _as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32))
+        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32)))
 
 
 def exponential_decay(
-    init_value: float, gamma: float, *, every: int = 1, staircase: bool = False
+    init_value: float,
+    gamma: float,
+    *,
+    every: int = 1,
+    staircase: bool = False,
+    end_value: float | None = None,
 ) -> Schedule:
     """Exponential decay: multiply by ``gamma`` per ``every`` updates, smoothly or in steps.
 
     Formula (article 003 §4.2 "Exponential Decay", ``eta_t = eta_0 gamma^t``,
     generalised to a period): ``s(t) = init_value * gamma ** (t / every)``, or
-    ``gamma ** floor(t / every)`` with ``staircase=True``.
+    ``gamma ** floor(t / every)`` with ``staircase=True``. With ``end_value`` the value is
+    clipped there: a floor when ``gamma <= 1``, a cap when ``gamma > 1`` (growth, which
+    needs ``end_value`` so that it stays finite: the geometric ramp of an LR range test is
+    ``exponential_decay(start, end / start, every=n - 1, end_value=end)``).
 
     Peers: torch ``ExponentialLR(gamma)`` is ``every=1``. optax
     ``exponential_decay(init_value, transition_steps=every, decay_rate=gamma,
-    staircase=staircase)`` gives the same numbers.
+    staircase=staircase, end_value=end_value)`` gives the same numbers.
 
     Args:
-        init_value: the learning rate at ``t = 0``; finite, >= 0.
-        gamma: the factor applied per ``every`` updates, in (0, 1].
+        init_value: the learning rate at ``t = 0``; finite, >= 0 (> 0 when ``gamma > 1``).
+        gamma: the factor applied per ``every`` updates; in (0, 1], or > 1 with
+            ``end_value``.
         every: the decay period in updates; integer >= 1. Default 1.
         staircase: decay in whole periods (piecewise constant). Default False.
+        end_value: the floor (``gamma <= 1``) or cap (``gamma > 1``); finite, >= 0, on the
+            far side of ``init_value``. Default None (no clipping; required if
+            ``gamma > 1``).
 
     Example:
         >>> import lrx
         >>> s = lrx.exponential_decay(1.0, 0.5, every=2)
         >>> [round(v, 4) for v in s.values(4).tolist()]
         [1.0, 0.7071, 0.5, 0.3536]
+        >>> ramp = lrx.exponential_decay(1e-3, 1e3, every=3, end_value=1.0)
+        >>> [round(v, 6) for v in ramp.values(5).tolist()]
+        [0.001, 0.01, 0.1, 1.0, 1.0]
     """
-    return ExponentialDecay(init_value=init_value, gamma=gamma, every=every, staircase=staircase)
+    return ExponentialDecay(
+        init_value=init_value, gamma=gamma, every=every, staircase=staircase, end_value=end_value
+    )
 
 
 @register("polynomial_decay")
@@ -295,7 +376,7 @@ class PolynomialDecay(Schedule):
     def __post_init__(self) -> None:
         _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
-        _set(self, "power", check_float("power", self.power, lo=0.0, lo_open=True))
+        _set(self, "power", _check_divisor("power", self.power))
         _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
         _set(self, "cycle", check_bool("cycle", self.cycle))
 
@@ -304,6 +385,9 @@ class PolynomialDecay(Schedule):
         p = static_value(self.power)
         shaped = frac if p == 1.0 else frac ** _as_f32(self.power)
         return (init - end) * shaped + end
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value, self.end_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
         total = _as_f32(self.total_steps)
@@ -400,6 +484,9 @@ class LinearSchedule(Schedule):
         start, end = _as_f32(self.start_value), _as_f32(self.end_value)
         return start * (remaining / total) + end * (done / total)
 
+    def _max_value(self) -> float | None:
+        return _bound(self.start_value, self.end_value)
+
     def _value(self, t: jax.Array) -> jax.Array:
         total = _as_f32(self.transition_steps)
         done = jnp.clip(t, 0.0, total)
@@ -451,6 +538,9 @@ class InverseSqrt(Schedule):
         scale = self.warmup_steps if self.timescale is None else self.timescale
         _set(self, "timescale", check_int("timescale", scale, lo=1))
 
+    def _max_value(self) -> float | None:
+        return _bound(self.peak_value)
+
     def _value(self, t: jax.Array) -> jax.Array:
         w, tau = _as_f32(self.warmup_steps), _as_f32(self.timescale)
         ramp = jnp.clip(t, 0.0, w) / w
@@ -484,8 +574,8 @@ def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None 
         [0.0, 0.25, 0.5, 0.75, 1.0, 0.8944271802902222]
         >>> lrx.inverse_sqrt(1.0, warmup_steps=4)(16).item()
         0.5
-        >>> lrx.inverse_sqrt(1.0, warmup_steps=4, timescale=9)(16).item()
-        0.7071067690849304
+        >>> lrx.inverse_sqrt(1.0, warmup_steps=4, timescale=9)(16).item()  # sqrt(9 / 21)
+        0.6546536684036255
     """
     return InverseSqrt(peak_value=peak_value, warmup_steps=warmup_steps, timescale=timescale)
 
@@ -507,6 +597,9 @@ class InverseTimeDecay(Schedule):
 
     def _at(self, x: jax.Array) -> jax.Array:
         return _as_f32(self.init_value) / (1.0 + _as_f32(self.decay_rate) * x)
+
+    def _max_value(self) -> float | None:
+        return _bound(self.init_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
         d = _as_f32(self.decay_steps)
