@@ -1,4 +1,4 @@
-"""Learning-rate noise: a schedule multiplied by ``1 + n_t``, ``n_t`` drawn from a seed and ``t``."""
+"""Learning-rate noise: a schedule times ``1 + n_t``, with ``n_t`` drawn from a seed and ``t``."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class LrNoise(Schedule):
             lo = static_value(self.start)
             if lo is not None and self.end <= lo:
                 raise ValueError(f"end must be > start ({lo}) or None, got {self.end}")
-        _set(self, "seed", check_int("seed", self.seed, lo=0, hi=2**32 - 1))
+        _set(self, "seed", check_int("seed", self.seed, lo=0))
 
     def _at(self, count: jax.Array) -> jax.Array:
         value = self.schedule(count)
@@ -103,7 +103,7 @@ def lr_noise(
         kind: ``"normal"`` or ``"uniform"``. Default ``"normal"``.
         start: first noisy count; integer >= 0. Default 0.
         end: first count without noise again; integer > ``start``, or None. Default None.
-        seed: the random seed; integer in [0, 2**32). Default 42.
+        seed: the random seed; integer in [0, 2**31). Default 42.
 
     Example:
         >>> import lrx
@@ -114,6 +114,4 @@ def lr_noise(
         >>> float(s(3)) == float(s(3)) == float(v[3])
         True
     """
-    return LrNoise(
-        schedule=schedule, pct=pct, std=std, kind=kind, start=start, end=end, seed=seed
-    )
+    return LrNoise(schedule=schedule, pct=pct, std=std, kind=kind, start=start, end=end, seed=seed)

@@ -111,7 +111,7 @@ def tanh_decay(
         >>> import lrx
         >>> s = lrx.tanh_decay(1.0, T_0=10)
         >>> [round(v, 4) for v in s.values(12).tolist()[::2]]
-        [1.0, 0.9999, 0.9951, 0.7616, 0.0474, 0.0]
+        [1.0, 1.0, 0.9975, 0.8808, 0.1192, 0.0]
     """
     return TanhDecay(
         init_value=init_value,

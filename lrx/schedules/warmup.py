@@ -269,7 +269,7 @@ def warmup_cosine(
         [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
         >>> r = lrx.warmup_cosine(1.0, 0, 6, num_cycles=2, restarts=True)
         >>> [round(v, 4) for v in r.values(7).tolist()]
-        [1.0, 0.5, 0.0, 1.0, 0.5, 0.0, 0.0]
+        [1.0, 0.75, 0.25, 1.0, 0.75, 0.25, 0.0]
     """
     return WarmupCosine(
         peak_value=peak_value,
