@@ -21,7 +21,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import lrx
@@ -435,6 +435,8 @@ def test_polynomial_cycle_bounded_finite(init, frac, steps, power, count):
     timescale=st.one_of(st.none(), st.integers(1, 2**31 - 1)),
     count=st.integers(0, 2**31 - 1),
 )
+@example(peak=0.0, warmup=20236188, timescale=1, count=20236187)  # was 0 * inf = NaN
+@example(peak=1.0, warmup=20236188, timescale=1, count=20236187)  # was inf
 def test_inverse_sqrt_timescale_bounded_finite(peak, warmup, timescale, count):
     s = lrx.inverse_sqrt(peak, warmup, timescale=timescale)
     v = float(s(jnp.int32(count)))

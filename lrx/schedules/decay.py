@@ -545,7 +545,8 @@ class InverseSqrt(Schedule):
         w, tau = _as_f32(self.warmup_steps), _as_f32(self.timescale)
         ramp = jnp.clip(t, 0.0, w) / w
         # HF: 1 / sqrt((t + tau - W) / tau), = sqrt(W / t) when tau = W
-        decay = jnp.sqrt(tau / (jnp.maximum(t, w) + (tau - w)))
+        # (max(t, W) - W) + tau >= tau: no cancellation to 0 when t, W are large float32
+        decay = jnp.sqrt(tau / ((jnp.maximum(t, w) - w) + tau))
         return _as_f32(self.peak_value) * jnp.where(t < w, ramp, decay)
 
 
