@@ -19,9 +19,36 @@ from jax import lax
 from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import cast, check_floating, compute_dtype, const
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float
+from lrx._validate import check_bool, check_float, static_value
 
-__all__ = ["ScaleByMomentumState", "scale_by_momentum"]
+__all__ = ["ScaleByMomentumState", "check_nesterov", "scale_by_momentum"]
+
+
+def check_nesterov(
+    momentum: Any, nesterov: Any, dampening: Any = 0.0, *, name: str = "momentum"
+) -> tuple[Any, bool, Any]:
+    """Validate a momentum configuration; the one Nesterov rule of lrx.
+
+    ``momentum`` and ``dampening`` must lie in ``[0, 1]`` (:func:`check_float`: concrete
+    values become Python floats, tracers pass unchanged); ``nesterov`` is a static bool.
+    ``nesterov=True`` needs ``momentum > 0`` and ``dampening == 0``, as ``torch.optim.SGD``;
+    the rule is checked when both values are concrete (a traced value is unchecked).
+    ``name`` is the momentum argument's name in messages (``decay`` for
+    :func:`scale_by_momentum`).
+
+    Returns:
+        ``(momentum, nesterov, dampening)``, normalized.
+    """
+    momentum = check_float(name, momentum, lo=0.0, hi=1.0)
+    nesterov = check_bool("nesterov", nesterov)
+    dampening = check_float("dampening", dampening, lo=0.0, hi=1.0)
+    m, d = static_value(momentum), static_value(dampening)
+    if nesterov and m is not None and d is not None and (m <= 0 or d != 0):
+        raise ValueError(
+            f"nesterov=True requires {name} > 0 and dampening == 0 (as torch.optim), "
+            f"got {name}={momentum!r}, dampening={dampening!r}"
+        )
+    return momentum, nesterov, dampening
 
 
 class ScaleByMomentumState(NamedTuple):
@@ -74,14 +101,7 @@ def scale_by_momentum(
         >>> u.tolist()
         [1.5, 1.5]
     """
-    decay = check_float("decay", decay, lo=0.0, hi=1.0)
-    nesterov = check_bool("nesterov", nesterov)
-    dampening = check_float("dampening", dampening, lo=0.0, hi=1.0)
-    if nesterov and (decay <= 0 or dampening != 0):
-        raise ValueError(
-            "nesterov=True requires decay > 0 and dampening == 0 (as torch.optim.SGD), "
-            f"got decay={decay!r}, dampening={dampening!r}"
-        )
+    decay, nesterov, dampening = check_nesterov(decay, nesterov, dampening, name="decay")
 
     def init_fn(params):
         check_floating("scale_by_momentum", params)
