@@ -188,6 +188,7 @@ def scale_by_adam(
                 m_hat = unbias(m_new, bc1)
             v_top = jnp.maximum(v_max.astype(v_new.dtype), v_new) if amsgrad else v_new
             v_hat = unbias(v_top, bc2)
+            # m̂ / (sqrt(v̂ + eps_root) + eps)
             out = divide(m_hat, add(jnp.sqrt(add(v_hat, eps_root)), eps), guarded(v_hat.dtype))
             new_moments = cast(m_new, m.dtype), cast(v_new, v.dtype), cast(v_top, v_max.dtype)
             return to_output(out, g.dtype), *new_moments

@@ -128,7 +128,7 @@ def scale_by_momentum(
         dampened = is_traced(dampening) or static_value(dampening) != 0
 
         @functools.cache  # once per dtype and update, not per leaf
-        def first_step_undampened(dtype):
+        def gradient_coefficient(dtype):
             """The gradient's coefficient: 1 at the first step (``b_1 = g_1``), then
             ``1 - dampening``."""
             return jnp.where(state.count == 0, const(1, dtype), const(1 - dampening, dtype))
@@ -136,7 +136,7 @@ def scale_by_momentum(
         def leaf(g, b):
             cdt = compute_dtype(g.dtype, b.dtype)
             g_c = g.astype(cdt)
-            g_in = first_step_undampened(cdt) * g_c if dampened else g_c
+            g_in = gradient_coefficient(cdt) * g_c if dampened else g_c
             b_new = scalar(decay, g_c) * b.astype(cdt) + g_in
             out = g_c + scalar(decay, g_c) * b_new if nesterov else b_new
             return to_output(out, g.dtype), cast(b_new, b.dtype)
