@@ -1,7 +1,7 @@
 """Tests of lrx.sgd / adagrad / rmsprop / adam / adamw and hyperparameter validation.
 
-References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article
-003_c528f951556b93fa.txt (4.1) and article 004_7dc5a075b1dee1ce.txt (学习率基础);
+References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article 003 (4.1) and
+article 004 (learning-rate basics);
 torch.optim.SGD's L2 weight decay and momentum with the learning rate applied to the
 buffer (tests/numpy_refs.py::momentum_ref); decoupled weight decay as optax.adamw.
 """
@@ -121,18 +121,31 @@ def test_adamw_decay_is_decoupled_from_adam_normalisation():
 
 
 def test_adagrad_and_rmsprop_optimizers_chain_the_transforms():
-    for opt, tx in [
-        (lrx.adagrad(0.1, eps_in_sqrt=True), lrx.scale_by_adagrad(eps_in_sqrt=True)),
+    """adagrad = scale_by_adagrad then -η; rmsprop = scale_by_rms, -η, then the momentum
+    buffer (optax.rmsprop's order: the buffer accumulates learning-rate scaled steps)."""
+    cases = [
         (
-            lrx.rmsprop(0.1, decay=0.8, momentum=0.5, nesterov=True),
-            lrx.chain(lrx.scale_by_rms(0.8), lrx.scale_by_momentum(0.5, nesterov=True)),
+            lrx.adagrad(0.1),
+            lrx.chain(
+                lrx.scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True),
+                optax.scale(-0.1),
+            ),
         ),
-    ]:
+        (
+            lrx.rmsprop(0.1, 0.8, momentum=0.5, nesterov=True),
+            lrx.chain(
+                lrx.scale_by_rms(decay=0.8, eps=1e-8, eps_in_sqrt=True),
+                optax.scale(-0.1),
+                lrx.scale_by_momentum(decay=0.5, nesterov=True),
+            ),
+        ),
+    ]
+    for opt, tx in cases:
         s, ts = opt.init(W0), tx.init(W0)
         for g in GRADS[:4]:
             u, s = opt.update(g, s)
             tu, ts = tx.update(g, ts)
-            chex.assert_trees_all_close(u, jax.tree.map(lambda x: -0.1 * x, tu), rtol=1e-6)
+            chex.assert_trees_all_close(u, tu, rtol=1e-6)
 
 
 # -- validation ---------------------------------------------------------------------------
