@@ -10,6 +10,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from lrx._validate import static_value
+
 __all__ = ["bias_correction", "safe_increment", "zero_count"]
 
 
@@ -31,19 +33,28 @@ def safe_increment(count: jax.Array) -> jax.Array:
     return lax.select(lax.lt(count, max_value), lax.add(count, np.array(1, dtype)), max_value)
 
 
-def bias_correction(decay: float, count: jax.Array, dtype: Any = jnp.float32) -> jax.Array:
-    """``1 - decay**count`` computed in ``dtype``; finite for counts up to int32 max.
+def bias_correction(decay: Any, count: jax.Array, dtype: Any = jnp.float32) -> jax.Array:
+    """``1 - decay**count`` in ``dtype`` (for a complex ``dtype``: computed in its real part
+    and converted); finite for counts up to int32 max.
 
-    For a Python ``decay`` in ``(0, 1)`` it is ``-expm1(count * log(decay))`` with
-    ``log(decay)`` taken in float64, so the result keeps ``dtype``'s relative precision
-    (``1 - 0.999**1`` in float32 via ``float32(0.999)`` is off by 1.3e-5; this is off by
-    ~1e-7, as torch and NumPy's float64 bias correction).
+    It is evaluated as ``-expm1(count * log(decay))``, which keeps ``dtype``'s relative
+    precision (``1 - 0.999**1`` in float32 via ``float32(0.999)`` is off by 1.3e-5; this is
+    off by ~1e-7, as torch and NumPy's float64 bias correction). A concrete ``decay`` takes
+    ``log(decay)`` in float64 on the host; a traced one (``jit``, ``vmap``,
+    ``optax.inject_hyperparams``) takes it in ``dtype`` on the device. ``decay = 0`` gives
+    1 for ``count >= 1`` (``0**0 = 1`` gives 0 at ``count = 0``).
     """
-    c = jnp.asarray(count).astype(dtype)
-    if isinstance(decay, (int, float)) and not isinstance(decay, bool):
-        d = float(decay)
-        if d == 0.0:  # 0**0 = 1, 0**t = 0 for t > 0
-            return jnp.where(c > 0, jnp.ones([], dtype), jnp.zeros([], dtype))
-        if 0.0 < d < 1.0:
-            return -jnp.expm1(c * jnp.asarray(math.log(d), dtype))
-    return 1 - jnp.asarray(decay, dtype) ** c
+    dtype = jnp.dtype(dtype)
+    rdt = jnp.finfo(dtype).dtype if jnp.issubdtype(dtype, jnp.complexfloating) else dtype
+    c = jnp.asarray(count).astype(rdt)
+    d = static_value(decay)
+    if d is None:  # traced: the same formula, on the device
+        result = -jnp.expm1(c * jnp.log(jnp.asarray(decay).astype(rdt)))
+        result = jnp.where(c > 0, result, jnp.zeros([], rdt))  # 0 * log(0) is NaN
+    elif d == 0.0:  # 0**0 = 1, 0**t = 0 for t > 0
+        result = jnp.where(c > 0, jnp.ones([], rdt), jnp.zeros([], rdt))
+    elif 0.0 < d < 1.0:
+        result = -jnp.expm1(c * np.asarray(math.log(d), rdt))
+    else:
+        result = 1 - jnp.asarray(d, rdt) ** c
+    return result.astype(dtype)

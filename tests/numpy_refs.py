@@ -5,12 +5,16 @@ of outputs of the transform (the update before the learning rate), computed in f
 unless the inputs are another dtype. They are deliberately naive loops, written from the
 formulas, not from lrx's code:
 
-- article 004_7dc5a075b1dee1ce.txt, 学习率调整策略 / 1、自适应学习率: AdaGrad, RMSprop and
-  Adam with ``eps`` *inside* the square root; 动量方法 for momentum;
-- article 000_dbe525d0cf299df4.txt, 1.4 实战:使用Adam优化器: the ``AdamOptimizer`` class
-  (``eps`` *outside* the root), re-implemented line by line in :class:`Article000Adam`;
+- article 004 (learning-rate strategies / adaptive learning rates): AdaGrad, RMSprop and
+  Adam with ``eps`` *inside* the square root; its momentum section for momentum;
+- article 000 (1.4, the Adam code example): the ``AdamOptimizer`` class (``eps`` *outside*
+  the root), re-implemented line by line in :class:`Article000Adam`;
 - torch.optim's documented algorithms for the variants the articles do not cover
   (dampening, Nesterov, centered RMSprop, AMSGrad), and optax's NAdam formulation.
+
+Complex gradients follow optax's convention: first moments are complex, second moments are
+the real ``|g|^2 = (g * conj(g)).real`` (:func:`abs_sq`); with real inputs every reference is
+the real formula unchanged.
 """
 
 from __future__ import annotations
@@ -19,6 +23,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
+
+def abs_sq(g: np.ndarray) -> np.ndarray:
+    """``|g|^2``, real for complex ``g``."""
+    return (g * np.conj(g)).real
+
+
 # ----------------------------------------------------------------------------------------
 # Article 004: the formulas with eps inside the square root.
 # ----------------------------------------------------------------------------------------
@@ -26,20 +36,20 @@ import numpy as np
 
 def adagrad_004(grads: Sequence[np.ndarray], eps: float) -> list[np.ndarray]:
     """004 AdaGrad: g_t = g_{t-1} + ∇J⊙∇J;  θ ← θ − η/sqrt(g_t + ε) ⊙ ∇J (output without η)."""
-    acc = np.zeros_like(grads[0])
+    acc = np.zeros_like(abs_sq(grads[0]))
     out = []
     for g in grads:
-        acc = acc + g * g
+        acc = acc + abs_sq(g)
         out.append(g / np.sqrt(acc + eps))
     return out
 
 
 def rmsprop_004(grads: Sequence[np.ndarray], rho: float, eps: float) -> list[np.ndarray]:
     """004 RMSprop: s_t = ρ s_{t-1} + (1−ρ) ∇J⊙∇J;  θ ← θ − η/sqrt(s_t + ε) ⊙ ∇J."""
-    s = np.zeros_like(grads[0])
+    s = np.zeros_like(abs_sq(grads[0]))
     out = []
     for g in grads:
-        s = rho * s + (1 - rho) * g * g
+        s = rho * s + (1 - rho) * abs_sq(g)
         out.append(g / np.sqrt(s + eps))
     return out
 
@@ -47,11 +57,11 @@ def rmsprop_004(grads: Sequence[np.ndarray], rho: float, eps: float) -> list[np.
 def adam_004(grads: Sequence[np.ndarray], b1: float, b2: float, eps: float) -> list[np.ndarray]:
     """004 Adam: m, v EMAs; m̂ = m/(1−β1^t), v̂ = v/(1−β2^t);  θ ← θ − η m̂/sqrt(v̂ + ε)."""
     m = np.zeros_like(grads[0])
-    v = np.zeros_like(grads[0])
+    v = np.zeros_like(abs_sq(grads[0]))
     out = []
     for t, g in enumerate(grads, start=1):
         m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
+        v = b2 * v + (1 - b2) * abs_sq(g)
         m_hat = m / (1 - b1**t)
         v_hat = v / (1 - b2**t)
         out.append(m_hat / np.sqrt(v_hat + eps))
@@ -127,16 +137,16 @@ def momentum_ref(
 
 def adagrad_ref(
     grads: Sequence[np.ndarray],
+    initial_accumulator_value: float = 0.1,
+    eps: float = 1e-7,
     *,
-    initial_accumulator_value: float = 0.0,
-    eps: float = 1e-10,
-    eps_in_sqrt: bool = False,
+    eps_in_sqrt: bool = True,
 ) -> list[np.ndarray]:
-    """G_t = G_{t−1} + g²;  g/(sqrt(G)+ε), or g/sqrt(G+ε) (004's formula)."""
-    acc = np.full_like(grads[0], initial_accumulator_value)
+    """G_t = G_{t−1} + |g|²;  g/sqrt(G+ε) (004's formula, optax), or g/(sqrt(G)+ε) (torch)."""
+    acc = np.full_like(abs_sq(grads[0]), initial_accumulator_value)
     out = []
     for g in grads:
-        acc = acc + g * g
+        acc = acc + abs_sq(g)
         den = np.sqrt(acc + eps) if eps_in_sqrt else np.sqrt(acc) + eps
         out.append(g / den)
     return out
@@ -145,26 +155,26 @@ def adagrad_ref(
 def rms_ref(
     grads: Sequence[np.ndarray],
     decay: float = 0.9,
-    *,
     eps: float = 1e-8,
-    eps_in_sqrt: bool = False,
-    centered: bool = False,
     initial_scale: float = 0.0,
+    eps_in_sqrt: bool = True,
     bias_correction: bool = False,
+    *,
+    centered: bool = False,
 ) -> list[np.ndarray]:
-    """RMSprop (torch, centered as torch): s_t EMA of g², μ_t EMA of g; g/(sqrt(s − μ²)+ε)."""
-    s = np.full_like(grads[0], initial_scale)
+    """RMSprop: s_t EMA of |g|², μ_t EMA of g; g/sqrt(s − |μ|² + ε) or g/(sqrt(s − |μ|²)+ε)."""
+    s = np.full_like(abs_sq(grads[0]), initial_scale)
     mu = np.zeros_like(grads[0])
     out = []
     for t, g in enumerate(grads, start=1):
-        s = decay * s + (1 - decay) * g * g
+        s = decay * s + (1 - decay) * abs_sq(g)
         mu = decay * mu + (1 - decay) * g
         s_hat, mu_hat = s, mu
         if bias_correction:
             s_hat = s / (1 - decay**t)
             mu_hat = mu / (1 - decay**t)
         # centered: clamped at 0 as lrx (rounding can make s − μ² slightly negative)
-        var = np.maximum(s_hat - mu_hat * mu_hat, 0.0) if centered else s_hat
+        var = np.maximum(s_hat - abs_sq(mu_hat), 0.0) if centered else s_hat
         den = np.sqrt(var + eps) if eps_in_sqrt else np.sqrt(var) + eps
         out.append(g / den)
     return out
@@ -174,9 +184,9 @@ def adam_ref(
     grads: Sequence[np.ndarray],
     b1: float = 0.9,
     b2: float = 0.999,
-    *,
     eps: float = 1e-8,
     eps_root: float = 0.0,
+    *,
     bias_correction: bool = True,
     nesterov: bool = False,
     amsgrad: bool = False,
@@ -188,12 +198,12 @@ def adam_ref(
     m̂ = β1 m_t/(1 − β1^{t+1}) + (1 − β1) g_t/(1 − β1^t).
     """
     m = np.zeros_like(grads[0])
-    v = np.zeros_like(grads[0])
-    v_max = np.zeros_like(grads[0])
+    v = np.zeros_like(abs_sq(grads[0]))
+    v_max = np.zeros_like(v)
     out = []
     for t, g in enumerate(grads, start=1):
         m = b1 * m + (1 - b1) * g
-        v = b2 * v + (1 - b2) * g * g
+        v = b2 * v + (1 - b2) * abs_sq(g)
         bc1 = (1 - b1**t) if bias_correction else 1.0
         bc1_next = (1 - b1 ** (t + 1)) if bias_correction else 1.0
         bc2 = (1 - b2**t) if bias_correction else 1.0
@@ -216,21 +226,33 @@ def adam_ref(
 
 
 def make_grads(num_steps: int = 20, seed: int = 0, dtype=np.float32) -> list[dict]:
-    """``num_steps`` gradient trees ``{"w": (3, 2), "b": (2,)}`` with mixed scales."""
+    """``num_steps`` gradient trees ``{"w": (3, 2), "b": (2,)}`` with mixed scales.
+
+    A complex ``dtype`` gets independent real and imaginary parts of the same scales.
+    """
     rng = np.random.default_rng(seed)
     scales = {"w": np.array([[1.0, 0.1], [10.0, 1.0], [0.01, 3.0]]), "b": np.array([0.5, 2.0])}
-    return [
-        {k: (rng.normal(size=s.shape) * s).astype(dtype) for k, s in scales.items()}
-        for _ in range(num_steps)
-    ]
+
+    def draw(s):
+        x = rng.normal(size=s.shape) * s
+        if np.issubdtype(np.dtype(dtype), np.complexfloating):
+            x = x + 1j * rng.normal(size=s.shape) * s
+        return x.astype(dtype)
+
+    return [{k: draw(s) for k, s in scales.items()} for _ in range(num_steps)]
+
+
+def _wide(x) -> np.ndarray:
+    """``x`` as float64, or complex128 when complex."""
+    x = np.asarray(x)
+    return x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
 
 
 def tree_ref(ref_fn, grads: Sequence[dict], *args, **kwargs) -> list[dict]:
-    """Apply a per-array reference leaf by leaf (in float64) to a list of gradient trees."""
+    """Apply a per-array reference leaf by leaf (in float64 or complex128) to a list of
+    gradient trees."""
     keys = list(grads[0])
-    per_key = {
-        k: ref_fn([np.asarray(g[k], np.float64) for g in grads], *args, **kwargs) for k in keys
-    }
+    per_key = {k: ref_fn([_wide(g[k]) for g in grads], *args, **kwargs) for k in keys}
     return [{k: per_key[k][i] for k in keys} for i in range(len(grads))]
 
 
@@ -239,5 +261,5 @@ def run_updates(update, state, grads: Sequence[dict]) -> tuple[list[dict], objec
     outs = []
     for g in grads:
         u, state = update(g, state)
-        outs.append({k: np.asarray(v, np.float64) for k, v in u.items()})
+        outs.append({k: _wide(v) for k, v in u.items()})
     return outs, state

@@ -1,9 +1,9 @@
 """Tests of lrx.scale_by_adagrad against article 004's AdaGrad, torch and optax.
 
-Reference: article 004_7dc5a075b1dee1ce.txt, 学习率调整策略 / 1. AdaGrad:
+Reference: article 004 (learning-rate strategies / 1. AdaGrad):
 ``g_t = g_{t-1} + ∇J⊙∇J``, ``θ_{t+1} = θ_t − η / sqrt(g_t + ε) ⊙ ∇J`` (eps inside the root,
-tests/numpy_refs.py::adagrad_004), and torch.optim.Adagrad's eps outside the root
-(tests/numpy_refs.py::adagrad_ref).
+tests/numpy_refs.py::adagrad_004; lrx's and optax's default), and torch.optim.Adagrad's eps
+outside the root (tests/numpy_refs.py::adagrad_ref).
 """
 
 import chex
@@ -24,8 +24,8 @@ PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 class AdagradTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_article004_formula(self):
-        """004 AdaGrad, eps inside the root: scale_by_adagrad(eps_in_sqrt=True)."""
-        tx = lrx.scale_by_adagrad(eps=1e-6, eps_in_sqrt=True)
+        """004 AdaGrad (G_0 = 0, eps inside the root): scale_by_adagrad(0.0, eps)."""
+        tx = lrx.scale_by_adagrad(0.0, 1e-6)
         outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
         chex.assert_trees_all_close(outs, tree_ref(adagrad_004, GRADS, 1e-6), rtol=2e-6)
 
@@ -37,9 +37,7 @@ class AdagradTest(chex.TestCase):
         ("large_eps", 0.0, 0.5, False),
     )
     def test_matches_reference(self, initial, eps, eps_in_sqrt):
-        tx = lrx.scale_by_adagrad(
-            initial_accumulator_value=initial, eps=eps, eps_in_sqrt=eps_in_sqrt
-        )
+        tx = lrx.scale_by_adagrad(initial, eps, eps_in_sqrt=eps_in_sqrt)
         outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
         expected = tree_ref(
             adagrad_ref, GRADS, initial_accumulator_value=initial, eps=eps, eps_in_sqrt=eps_in_sqrt
@@ -47,28 +45,34 @@ class AdagradTest(chex.TestCase):
         chex.assert_trees_all_close(outs, expected, rtol=2e-6)
 
 
-def test_equals_optax_scale_by_rss():
-    """optax.scale_by_rss is AdaGrad with eps inside the root."""
-    tx = lrx.scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True)
-    ref = optax.scale_by_rss(initial_accumulator_value=0.1, eps=1e-7)
+@pytest.mark.parametrize("args", [(), (0.5,), (0.0, 1e-4), (1.0, 0.0)], ids=str)
+def test_equals_optax_scale_by_rss(args):
+    """The literal swap: optax.scale_by_rss(*args) -> lrx.scale_by_adagrad(*args)."""
+    tx = lrx.scale_by_adagrad(*args)
+    ref = optax.scale_by_rss(*args)
     outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
     ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
     chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5)
 
 
+def test_defaults_are_optax_adagrad():
+    tx = lrx.scale_by_adagrad()
+    np.testing.assert_allclose(np.asarray(tx.init(jnp.zeros(2)).sum_of_squares), 0.1)
+    outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    chex.assert_trees_all_close(outs, tree_ref(adagrad_ref, GRADS, 0.1, 1e-7), rtol=2e-6)
+
+
 def test_optimizer_inside_optax_chain_gives_optax_adagrad():
-    tx = optax.chain(
-        lrx.scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True),
-        optax.scale(-0.3),
-    )
+    tx = optax.chain(lrx.scale_by_adagrad(), optax.scale(-0.3))
     ref = optax.adagrad(0.3, initial_accumulator_value=0.1, eps=1e-7)
     outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
     ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
     chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5)
 
 
-def test_zero_gradient_with_zero_eps_is_zero_not_nan():
-    tx = lrx.scale_by_adagrad(eps=0.0)
+@pytest.mark.parametrize("eps_in_sqrt", [True, False])
+def test_zero_gradient_with_zero_eps_is_zero_not_nan(eps_in_sqrt):
+    tx = lrx.scale_by_adagrad(0.0, 0.0, eps_in_sqrt=eps_in_sqrt)
     u, _ = tx.update(jnp.zeros(3), tx.init(jnp.zeros(3)))
     np.testing.assert_array_equal(np.asarray(u), np.zeros(3))
 

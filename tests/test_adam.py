@@ -1,10 +1,10 @@
 """Tests of lrx.scale_by_adam against articles 000 and 004, torch and optax.
 
 References:
-- article 004_7dc5a075b1dee1ce.txt, 学习率调整策略 / 3. Adam: bias-corrected moments and
+- article 004 (learning-rate strategies / 3. Adam): bias-corrected moments and
   ``θ ← θ − η m̂/sqrt(v̂ + ε)`` (eps inside the root; tests/numpy_refs.py::adam_004),
   implemented by ``scale_by_adam(eps=0, eps_root=ε)``;
-- article 000_dbe525d0cf299df4.txt, 1.4 实战: the ``AdamOptimizer`` class (eps outside the
+- article 000 (1.4, the Adam code example): the ``AdamOptimizer`` class (eps outside the
   root; tests/numpy_refs.py::Article000Adam), the default ``scale_by_adam()``;
 - torch.optim.Adam(amsgrad=True) and optax.nadam for the variants (adam_ref).
 """
@@ -29,7 +29,7 @@ class AdamTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_article004_formula(self):
         """004 Adam, eps inside the root: scale_by_adam(eps=0, eps_root=ε)."""
-        tx = lrx.scale_by_adam(0.9, 0.999, eps=0.0, eps_root=1e-6)
+        tx = lrx.scale_by_adam(0.9, 0.999, 0.0, 1e-6)
         outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
         expected = tree_ref(adam_004, GRADS, 0.9, 0.999, 1e-6)
         chex.assert_trees_all_close(outs, expected, rtol=1e-5, atol=1e-7)
@@ -85,6 +85,29 @@ def test_optax_parity(kwargs, optax_fn):
     # lrx's bias correction is accurate to ~1e-7; optax's float32(0.999)**t is off by ~1e-5.
     chex.assert_trees_all_close(outs, ref_outs, rtol=2e-5, atol=1e-6)
     chex.assert_trees_all_equal_dtypes(state.mu, ref_state.mu)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        (0.8,),
+        (0.8, 0.99),
+        (0.9, 0.999, 1e-6),
+        (0.9, 0.999, 1e-6, 1e-8),
+        (0.9, 0.99, 1e-8, 0.0, jnp.float32),
+    ],
+    ids=str,
+)
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_literal_swap_from_optax(args, nesterov):
+    """optax.scale_by_adam(*args) -> lrx.scale_by_adam(*args) gives optax's numbers."""
+    tx = lrx.scale_by_adam(*args, nesterov=nesterov)
+    ref = optax.scale_by_adam(*args, nesterov=nesterov)
+    outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    with jax.numpy_dtype_promotion("standard"):  # optax: python float ** int32 count
+        ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
+    chex.assert_trees_all_close(outs, ref_outs, rtol=2e-5, atol=1e-6)
 
 
 def test_mu_bf16_matches_optax_dtypes_and_is_closer_to_exact_adam():

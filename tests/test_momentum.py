@@ -1,7 +1,7 @@
 """Tests of lrx.scale_by_momentum against the article's momentum and torch.optim.SGD.
 
-Reference: article 004_7dc5a075b1dee1ce.txt, 动量方法 (the first step follows the gradient,
-later steps add the decayed previous direction), with torch.optim.SGD's dampening and
+Reference: article 004, momentum methods (the first step follows the gradient, later steps
+add the decayed previous direction), with torch.optim.SGD's dampening and
 Nesterov variants (tests/numpy_refs.py::momentum_ref).
 """
 
@@ -15,6 +15,7 @@ from absl.testing import parameterized
 
 import lrx
 from lrx._validate import INT32_MAX
+from lrx.transforms.momentum import check_nesterov
 from tests.numpy_refs import make_grads, momentum_ref, run_updates, tree_ref
 
 GRADS = make_grads(20)
@@ -42,8 +43,8 @@ class MomentumTest(chex.TestCase):
     @parameterized.named_parameters(("plain", False), ("nesterov", True))
     def test_equals_optax_trace(self, nesterov):
         """With dampening=0 the buffer is optax.trace's."""
-        tx = lrx.scale_by_momentum(0.9, nesterov=nesterov)
-        ref = optax.trace(0.9, nesterov=nesterov)
+        tx = lrx.scale_by_momentum(0.9, nesterov)  # optax.trace's positional order
+        ref = optax.trace(0.9, nesterov)
         outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
         ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
         chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5, atol=1e-7)
@@ -97,7 +98,39 @@ def test_mismatched_tree_raises():
 
 
 def test_nesterov_needs_momentum_and_no_dampening():
-    with pytest.raises(ValueError, match="nesterov"):
+    with pytest.raises(ValueError, match="nesterov=True requires decay > 0"):
         lrx.scale_by_momentum(0.0, nesterov=True)
     with pytest.raises(ValueError, match="dampening"):
         lrx.scale_by_momentum(0.9, nesterov=True, dampening=0.1)
+
+
+@pytest.mark.parametrize(
+    ("args", "match"),
+    [
+        (
+            (0.0, True),
+            r"nesterov=True requires momentum > 0 and dampening == 0 \(as torch.optim\), "
+            r"got momentum=0.0, dampening=0.0",
+        ),
+        ((0.9, True, 0.5), "got momentum=0.9, dampening=0.5"),
+        ((1.5, False), r"momentum must be in \[0.0, 1.0\], got 1.5"),
+        ((0.9, False, -0.1), r"dampening must be in \[0.0, 1.0\], got -0.1"),
+        ((0.9, 1), "nesterov must be a bool, got 1"),
+    ],
+)
+def test_check_nesterov_messages(args, match):
+    with pytest.raises(ValueError, match=match):
+        check_nesterov(*args)
+
+
+def test_check_nesterov_normalizes_and_lets_tracers_through():
+    assert check_nesterov(np.float32(0.5), np.bool_(True)) == (0.5, True, 0.0)
+    assert check_nesterov(jnp.asarray(0.25), False, jnp.asarray(0.5)) == (0.25, False, 0.5)
+
+    @jax.jit
+    def f(m, d):
+        m2, nesterov, d2 = check_nesterov(m, True, d)  # rule unchecked for tracers
+        assert nesterov is True and m2 is m and d2 is d
+        return m2 + d2
+
+    assert float(f(0.0, 0.5)) == 0.5

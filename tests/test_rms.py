@@ -1,9 +1,9 @@
 """Tests of lrx.scale_by_rms against article 004's RMSprop, torch and optax.
 
-Reference: article 004_7dc5a075b1dee1ce.txt, 学习率调整策略 / 2. RMSprop:
+Reference: article 004 (learning-rate strategies / 2. RMSprop):
 ``s_t = ρ s_{t-1} + (1 − ρ) ∇J⊙∇J``, ``θ_{t+1} = θ_t − η / sqrt(s_t + ε) ⊙ ∇J`` (eps inside,
-tests/numpy_refs.py::rmsprop_004); torch.optim.RMSprop (eps outside, centered) in
-tests/numpy_refs.py::rms_ref.
+tests/numpy_refs.py::rmsprop_004; lrx's and optax's default); torch.optim.RMSprop (eps
+outside, centered) in tests/numpy_refs.py::rms_ref.
 """
 
 import chex
@@ -25,18 +25,19 @@ PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 class RmsTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_article004_formula(self):
-        """004 RMSprop with eps inside the root: scale_by_rms(rho, eps_in_sqrt=True)."""
-        tx = lrx.scale_by_rms(0.9, eps=1e-6, eps_in_sqrt=True)
+        """004 RMSprop with eps inside the root: scale_by_rms(rho, eps) (the default)."""
+        tx = lrx.scale_by_rms(0.9, 1e-6)
         outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
         chex.assert_trees_all_close(outs, tree_ref(rmsprop_004, GRADS, 0.9, 1e-6), rtol=2e-6)
 
     @chex.variants(with_jit=True, without_jit=True)
     @parameterized.named_parameters(
-        ("torch_default", dict(decay=0.99)),
-        ("centered", dict(decay=0.9, centered=True)),
-        ("centered_in_sqrt", dict(decay=0.9, centered=True, eps_in_sqrt=True, eps=1e-6)),
+        ("optax_default", dict(decay=0.9)),
+        ("torch_default", dict(decay=0.99, eps_in_sqrt=False)),
+        ("centered", dict(decay=0.9, centered=True, eps_in_sqrt=False)),
+        ("centered_in_sqrt", dict(decay=0.9, centered=True, eps=1e-6)),
         ("initial_scale", dict(decay=0.8, initial_scale=1.0)),
-        ("bias_corrected", dict(decay=0.95, bias_correction=True)),
+        ("bias_corrected", dict(decay=0.95, bias_correction=True, eps_in_sqrt=False)),
         # s_0 > 0: with s_0 = 0 the first bias-corrected centered variance is exactly 0
         # (ill-conditioned: g / eps), so rounding would decide the result.
         (
@@ -55,19 +56,37 @@ class RmsTest(chex.TestCase):
 
 
 @pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        (0.8,),
+        (0.9, 1e-6),
+        (0.9, 1e-8, 0.5),
+        (0.9, 1e-8, 0.0, False),
+        (0.9, 1e-8, 0.5, False, True),
+    ],
+    ids=str,
+)
+def test_literal_swap_from_optax(args):
+    """optax.scale_by_rms(*args) -> lrx.scale_by_rms(*args) gives optax's numbers."""
+    tx, ref = lrx.scale_by_rms(*args), optax.scale_by_rms(*args)
+    outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    with jax.numpy_dtype_promotion("standard"):  # optax: python float ** int32 count
+        ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
+    chex.assert_trees_all_close(outs, ref_outs, rtol=2e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
     "kwargs, optax_fn",
     [
-        (dict(eps_in_sqrt=True), lambda: optax.scale_by_rms(0.9, eps=1e-8)),
+        (dict(), lambda: optax.scale_by_rms(0.9, eps=1e-8)),
         (
-            dict(initial_scale=0.5, bias_correction=True),
+            dict(initial_scale=0.5, bias_correction=True, eps_in_sqrt=False),
             lambda: optax.scale_by_rms(
                 0.9, eps=1e-8, initial_scale=0.5, eps_in_sqrt=False, bias_correction=True
             ),
         ),
-        (
-            dict(centered=True, eps_in_sqrt=True),
-            lambda: optax.scale_by_stddev(0.9, eps=1e-8, eps_in_sqrt=True),
-        ),
+        (dict(centered=True), lambda: optax.scale_by_stddev(0.9, eps=1e-8)),
     ],
     ids=["rms", "bias_corrected", "centered"],
 )
@@ -84,7 +103,7 @@ def test_optax_parity(kwargs, optax_fn):
 def test_inside_optax_chain_gives_optax_rmsprop_with_momentum():
     """lrx rms + optax.trace + optax.scale equals optax.rmsprop(momentum=0.9)."""
     tx = optax.chain(
-        lrx.scale_by_rms(0.9, eps=1e-8, eps_in_sqrt=True),
+        lrx.scale_by_rms(0.9, eps=1e-8),
         optax.trace(0.9),
         optax.scale(-0.01),
     )
@@ -114,9 +133,10 @@ def test_torch_rmsprop_parity(centered):
     np.testing.assert_allclose(np.asarray(w), p.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_centered_constant_gradient_stays_finite_with_zero_eps():
+@pytest.mark.parametrize("eps_in_sqrt", [True, False])
+def test_centered_constant_gradient_stays_finite_with_zero_eps(eps_in_sqrt):
     """Var → 0 with a constant gradient: clamped at 0, then a zero denominator gives 0."""
-    tx = lrx.scale_by_rms(0.5, eps=0.0, centered=True)
+    tx = lrx.scale_by_rms(0.5, eps=0.0, eps_in_sqrt=eps_in_sqrt, centered=True)
     state = tx.init(jnp.zeros(2))
     for _ in range(60):
         u, state = tx.update(jnp.full((2,), 3.0), state)

@@ -1,24 +1,29 @@
 """``scale_by_adagrad``: divide by the root of the running sum of squared gradients.
 
-Article 004_7dc5a075b1dee1ce.txt (1. AdaGrad) and article 000_dbe525d0cf299df4.txt (1.1
-Adagrad): every parameter gets its own step size, the inverse root of the sum of its past
-squared gradients, so steep directions take small steps and flat ones large steps.
+Article 004 (1. AdaGrad) and article 000 (1.1 Adagrad): every parameter gets its own step
+size, the inverse root of the sum of its past squared gradients, so steep directions take
+small steps and flat ones large steps.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
-import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 
-from lrx._dtypes import cast, check_floating, compute_dtype, const, positive_in
+from lrx._dtypes import (
+    canonical_float_dtype,
+    cast,
+    check_floating,
+    compute_dtype,
+    positive_in,
+    real_dtype,
+    to_output,
+)
 from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._validate import check_bool, check_float
-from lrx.transforms._moments import divide
+from lrx.transforms._moments import abs_sq, add, divide, init_moment
 
 __all__ = ["ScaleByAdagradState", "scale_by_adagrad"]
 
@@ -27,43 +32,55 @@ class ScaleByAdagradState(NamedTuple):
     """State of :func:`scale_by_adagrad`.
 
     Attributes:
-        sum_of_squares: ``G``, the running sum of squared updates, a tree like the params.
+        sum_of_squares: ``G``, the running sum of ``|g|²`` (real), a tree like the params.
     """
 
     sum_of_squares: Any
 
 
 def scale_by_adagrad(
-    *, initial_accumulator_value: float = 0.0, eps: float = 1e-10, eps_in_sqrt: bool = False
+    initial_accumulator_value: float = 0.1,
+    eps: float = 1e-7,
+    *,
+    eps_in_sqrt: bool = True,
+    nu_dtype: Any = None,
 ) -> optax.GradientTransformation:
-    r"""AdaGrad scaling: ``g_t / (sqrt(G_t) + eps)``.
+    r"""AdaGrad scaling: ``g_t / sqrt(G_t + eps)`` (or ``g_t / (sqrt(G_t) + eps)``).
 
-    Formula::
+    Formula (``|g|² = g · conj(g)`` is real)::
 
         G_0 = initial_accumulator_value
-        G_t = G_{t-1} + g_t ⊙ g_t
-        output = g_t / (sqrt(G_t) + eps)      (eps_in_sqrt=False, torch.optim.Adagrad)
-        output = g_t / sqrt(G_t + eps)        (eps_in_sqrt=True)
+        G_t = G_{t-1} + |g_t|²
+        output = g_t / sqrt(G_t + eps)        (eps_in_sqrt=True: article 004, optax)
+        output = g_t / (sqrt(G_t) + eps)      (eps_in_sqrt=False: torch.optim.Adagrad)
 
-    ``eps_in_sqrt=True`` is the AdaGrad formula of article 004_7dc5a075b1dee1ce.txt
-    (``θ_{t+1} = θ_t − η / sqrt(g_t + ε) ⊙ ∇J``) and ``optax.scale_by_rss``; the default
-    (eps outside the root, ``eps=1e-10``, accumulator 0) is ``torch.optim.Adagrad``. Chain
-    :func:`lrx.scale_by_learning_rate` after it for the ``η`` (see :func:`lrx.adagrad`).
-    A zero denominator (only with ``eps=0`` and an all-zero history) gives a zero output
-    (the guard is only emitted when ``eps`` and ``initial_accumulator_value`` are both 0, so
-    NaN and Inf otherwise propagate as in optax and torch).
+    The defaults and positional order are ``optax.adagrad``'s (``optax.scale_by_rss``),
+    so ``optax.scale_by_rss(*args)`` → ``lrx.scale_by_adagrad(*args)`` gives optax's
+    numbers to float32 rounding; ``eps_in_sqrt=True`` is also the AdaGrad formula of
+    article 004 (``θ_{t+1} = θ_t − η / sqrt(g_t + ε) ⊙ ∇J``). torch's defaults
+    (``initial_accumulator_value=0, eps=1e-10, eps_in_sqrt=False``) live in
+    :func:`lrx.compat.torch.adagrad`. Chain :func:`lrx.scale_by_learning_rate` after it for
+    the ``η`` (see :func:`lrx.adagrad`).
+
+    Dtypes: ``G`` is real (float32 for complex64 params) and float32 for params below 32
+    bits unless ``nu_dtype`` says otherwise (4 bytes per bfloat16 parameter instead of 2).
+    Hyperparameters are data: both numbers may be concrete arrays or tracers (a traced value
+    is not range-checked; the division is then guarded). A zero denominator (only with
+    ``eps = initial_accumulator_value = 0`` and an all-zero history) gives a zero output.
 
     Args:
-        initial_accumulator_value: ``G_0``, >= 0 (default 0.0, torch's default).
-        eps: >= 0 (default 1e-10, torch's default).
-        eps_in_sqrt: add ``eps`` inside the square root (default ``False``).
+        initial_accumulator_value: ``G_0``, >= 0 (default 0.1).
+        eps: >= 0 (default 1e-7).
+        eps_in_sqrt: add ``eps`` inside the square root (default ``True``).
+        nu_dtype: real dtype of ``G``, or ``None`` (the params' real dtype, float32 below
+            32 bits).
 
     Returns:
         A ``GradientTransformation`` with state :class:`ScaleByAdagradState`.
 
     Example:
         >>> import jax.numpy as jnp, lrx
-        >>> tx = lrx.scale_by_adagrad(eps=0.0)
+        >>> tx = lrx.scale_by_adagrad(0.0, eps=0.0)
         >>> state = tx.init(jnp.zeros(2))
         >>> u, state = tx.update(jnp.array([3.0, -4.0]), state)  # g / |g|
         >>> u.tolist()
@@ -77,37 +94,30 @@ def scale_by_adagrad(
     )
     eps = check_float("eps", eps, lo=0.0)
     eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
+    nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
 
     def init_fn(params):
         check_floating("scale_by_adagrad", params)
-        return ScaleByAdagradState(
-            sum_of_squares=jax.tree.map(
-                lambda p: jnp.full_like(p, initial_accumulator_value), params
-            )
-        )
+        acc = init_moment(params, nu_dtype, real=True, fill=initial_accumulator_value)
+        return ScaleByAdagradState(sum_of_squares=acc)
 
-    @functools.cache
-    def guarded(cdt, acc_dtype) -> bool:
+    def guarded(dtype) -> bool:
         # G_t >= G_0, so the denominator cannot vanish if eps or G_0 is a normal number.
-        return not (positive_in(eps, cdt) or positive_in(initial_accumulator_value, acc_dtype))
+        return not (positive_in(eps, dtype) or positive_in(initial_accumulator_value, dtype))
 
     def update_fn(updates, state, params=None):
         del params
         check_state("scale_by_adagrad", state, ScaleByAdagradState)
         check_tree_match("scale_by_adagrad", updates, state.sum_of_squares)
+        check_floating("scale_by_adagrad", updates)
 
         def leaf(g, acc):
             cdt = compute_dtype(g.dtype, acc.dtype)
-            g_c = cast(g, cdt)
-            acc_new = lax.add(cast(acc, cdt), lax.mul(g_c, g_c))
-            if eps_in_sqrt:
-                den = lax.sqrt(lax.add(acc_new, const(eps, cdt)) if eps != 0.0 else acc_new)
-            else:
-                den = lax.sqrt(acc_new)
-                if eps != 0.0:
-                    den = lax.add(den, const(eps, cdt))
-            out = divide(g_c, den, guarded(cdt, acc.dtype))
-            return cast(out, g.dtype), cast(acc_new, acc.dtype)
+            g_c = g.astype(cdt)
+            acc_new = acc.astype(real_dtype(cdt)) + abs_sq(g_c)
+            den = jnp.sqrt(add(acc_new, eps)) if eps_in_sqrt else add(jnp.sqrt(acc_new), eps)
+            out = divide(g_c, den, guarded(den.dtype))
+            return to_output(out, g.dtype), cast(acc_new, acc.dtype)
 
         out, acc = tree_map_multi(leaf, 2, updates, state.sum_of_squares)
         return out, ScaleByAdagradState(sum_of_squares=acc)

@@ -43,6 +43,13 @@ class ScaleByScheduleState(NamedTuple):
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
 
 
+def _check_real(name: str, value: object) -> None:
+    """A complex rate has no meaning (and casting it would drop its imaginary part)."""
+    dtype = getattr(value, "dtype", None)
+    if isinstance(value, complex) or (dtype is not None and jnp.iscomplexobj(value)):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+
+
 def _lr_at(fn, count: jax.Array) -> jax.Array:
     return jnp.asarray(fn(count), jnp.float32)
 
@@ -71,9 +78,13 @@ def scale_by_learning_rate(
     updates already applied. This is the ``\eta_t`` of article 000's summary formula
     ``\theta_{t+1} = \theta_t - \eta_t / \sigma_t \, m_t``.
 
+    Hyperparameters are data: ``learning_rate`` may be a concrete array or a tracer (``jit``,
+    ``vmap``, ``optax.inject_hyperparams``); a traced rate is not range-checked. Updates of
+    any floating or complex dtype keep their dtype.
+
     Args:
-        learning_rate: a float >= 0, a scalar array, an :class:`lrx.Schedule` or a jittable
-            callable ``count -> lr``.
+        learning_rate: a real float >= 0, a scalar array, an :class:`lrx.Schedule` or a
+            jittable callable ``count -> lr``.
         flip_sign: negate (default ``True``), so that ``apply_updates`` descends.
 
     Returns:
@@ -88,6 +99,7 @@ def scale_by_learning_rate(
         >>> u.tolist(), state.learning_rate.item()
         ([-0.10000000149011612, -0.10000000149011612], 0.10000000149011612)
     """
+    _check_real("learning_rate", learning_rate)
     fn = as_schedule_fn(learning_rate)
     flip = check_bool("flip_sign", flip_sign)
 
@@ -123,6 +135,7 @@ def scale_by_schedule(schedule: ScalarOrSchedule) -> optax.GradientTransformatio
         >>> u.tolist()
         [0.5, 0.5]
     """
+    _check_real("schedule", schedule)
     fn = as_schedule_fn(schedule, "schedule")
 
     def init_fn(params):

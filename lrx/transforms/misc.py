@@ -1,10 +1,147 @@
-"""Pieces optax already does well, re-exported unchanged (DESIGN.md: do not rewrite them).
+"""Small pieces around the adaptive transforms: weight decay, global-norm clipping, updates.
 
-``add_decayed_weights(weight_decay, mask=None)``: ``u_t = u_t + \\lambda \\theta_t``.
-``clip_by_global_norm(max_norm)``: ``u_t = u_t \\cdot \\min(1, c / \\|u_t\\|_2)``.
-``chain(*transforms)`` composes transforms; ``apply_updates(params, updates)`` adds them.
+``add_decayed_weights`` and ``clip_by_global_norm`` are optax's formulas with lrx's
+contract: validated hyperparameters that may also be arrays or tracers, strict-dtype-safe
+mixed trees (bfloat16 and float32 leaves together), complex leaves. ``apply_updates`` is
+optax's (``p + u`` in the promoted dtype, rounded once to the parameter's dtype), also under
+strict dtype promotion. ``chain`` is optax's, re-exported unchanged.
 """
 
-from optax import add_decayed_weights, apply_updates, chain, clip_by_global_norm
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import optax
+from optax import chain
+
+from lrx._dtypes import cast, compute_dtype, real_dtype
+from lrx._validate import check_float, is_traced, static_value
+from lrx.transforms._moments import abs_sq, scalar
 
 __all__ = ["add_decayed_weights", "apply_updates", "chain", "clip_by_global_norm"]
+
+
+def _is_none(x: Any) -> bool:
+    return x is None
+
+
+def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.GradientTransformation:
+    r"""Add ``weight_decay * params`` to the updates (decoupled weight decay's term).
+
+    Formula: ``u_t = u_t + λ θ_t``. Chained before the learning rate, as in
+    ``optax.adamw`` / :func:`lrx.adamw`, it decays the weights by ``η_t λ θ_t`` per step.
+
+    Args:
+        weight_decay: ``λ`` >= 0 (default 0.0): a number, a scalar array, a tracer (not
+            range-checked then), or a callable ``count -> λ`` (passed to
+            ``optax.add_decayed_weights`` unchanged).
+        mask: a pytree of bools like the params (or a callable ``params -> mask``)
+            selecting the leaves to decay; ``None`` decays every leaf.
+
+    Returns:
+        A ``GradientTransformation`` (state ``optax.EmptyState``) whose ``update`` needs
+        ``params``.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.add_decayed_weights(0.1)
+        >>> u, _ = tx.update(jnp.ones(2), tx.init(jnp.zeros(2)), jnp.full(2, 2.0))
+        >>> u.tolist()
+        [1.2000000476837158, 1.2000000476837158]
+    """
+    if callable(weight_decay):
+        return optax.add_decayed_weights(weight_decay, mask)
+    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
+    skip = not is_traced(weight_decay) and static_value(weight_decay) == 0
+
+    def init_fn(params):
+        del params
+        return optax.EmptyState()
+
+    def update_fn(updates, state, params=None):
+        if params is None:
+            raise ValueError("add_decayed_weights: update needs params (the weights to decay)")
+        if skip:
+            return updates, state
+
+        def leaf(g, p):
+            return None if g is None else g + scalar(weight_decay, g) * cast(p, g.dtype)
+
+        return jax.tree.map(leaf, updates, params, is_leaf=_is_none), state
+
+    tx = optax.GradientTransformation(init_fn, update_fn)
+    return tx if mask is None else optax.masked(tx, mask)
+
+
+def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
+    r"""Scale the updates down so that their global L2 norm is at most ``max_norm``.
+
+    Formula: ``u_t = u_t`` if ``‖u_t‖ < c``, else ``u_t · c / ‖u_t‖``, with ``‖u‖² =
+    Σ_leaves Σ |u|²`` (``|u|²`` real for complex leaves) summed in float32 or wider, as
+    ``optax.clip_by_global_norm``.
+
+    Args:
+        max_norm: ``c`` > 0: a real number, a scalar array or a tracer (not range-checked
+            then). A complex value raises ``ValueError``.
+
+    Returns:
+        A ``GradientTransformation`` (state ``optax.EmptyState``).
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> tx = lrx.clip_by_global_norm(1.0)
+        >>> u, _ = tx.update(jnp.array([3.0, 4.0]), tx.init(jnp.zeros(2)))
+        >>> [round(x, 6) for x in u.tolist()]
+        [0.6, 0.8]
+    """
+    max_norm = check_float("max_norm", max_norm, lo=0.0, lo_open=True)
+
+    def init_fn(params):
+        del params
+        return optax.EmptyState()
+
+    def update_fn(updates, state, params=None):
+        del params
+        leaves = jax.tree.leaves(updates)
+        if not leaves:
+            return updates, state
+        dtype = real_dtype(compute_dtype(*(x.dtype for x in leaves)))  # float32 or wider
+
+        def sum_sq(x):
+            return jnp.sum(abs_sq(x.astype(compute_dtype(x.dtype, dtype)))).astype(dtype)
+
+        norm = jnp.sqrt(sum(sum_sq(x) for x in leaves))
+        small = norm < scalar(max_norm, norm)
+
+        def leaf(u):
+            return jnp.where(small, u, u / norm.astype(u.dtype) * scalar(max_norm, u))
+
+        return jax.tree.map(leaf, updates), state
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def apply_updates(params: Any, updates: Any) -> Any:
+    """``params + updates``, leaf by leaf, rounded once to each parameter's dtype.
+
+    optax's ``apply_updates``: the sum is taken in the promotion of the two dtypes (a
+    float32 update of a bfloat16 parameter is added in float32), also under
+    ``jax_numpy_dtype_promotion="strict"``. A complex update of a real parameter raises
+    ``ValueError`` (its imaginary part would be dropped). ``None`` leaves stay ``None``.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> lrx.apply_updates(jnp.ones(2, jnp.bfloat16), jnp.full(2, 0.5)).tolist()
+        [1.5, 1.5]
+    """
+
+    def leaf(p, u):
+        if p is None:
+            return None
+        p, u = jnp.asarray(p), jnp.asarray(u)
+        dt = compute_dtype(p.dtype, u.dtype) if p.dtype != u.dtype else p.dtype
+        return cast(p.astype(dt) + cast(u, dt), p.dtype)
+
+    return jax.tree.map(leaf, params, updates, is_leaf=_is_none)

@@ -1,9 +1,8 @@
 """``scale_by_momentum``: heavy-ball and Nesterov momentum with torch.optim.SGD's semantics.
 
-Article 004_7dc5a075b1dee1ce.txt (动量方法) describes momentum as "not only this step's
-gradient direction but also the previous one": the update direction is the gradient plus
-the decayed previous direction, starting from zero momentum so that the first step follows
-the gradient alone.
+Article 004 (momentum methods) describes momentum as using the previous direction as well
+as this step's gradient: the update direction is the gradient plus the decayed previous
+direction, starting from zero momentum so that the first step follows the gradient alone.
 """
 
 from __future__ import annotations
@@ -14,12 +13,12 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import cast, check_floating, compute_dtype, const
+from lrx._dtypes import canonical_dtype, cast, check_floating, compute_dtype, const, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float, static_value
+from lrx._validate import check_bool, check_float, is_traced, static_value
+from lrx.transforms._moments import init_moment, scalar
 
 __all__ = ["ScaleByMomentumState", "check_nesterov", "scale_by_momentum"]
 
@@ -56,7 +55,8 @@ class ScaleByMomentumState(NamedTuple):
 
     Attributes:
         count: int32, updates applied so far (saturates at int32 max).
-        momentum: the momentum buffer ``b``, a tree like the params (same dtypes).
+        momentum: the momentum buffer ``b``, a tree like the params (``mu_dtype``; by
+            default the params' dtype, float32 below 32 bits).
     """
 
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
@@ -64,7 +64,11 @@ class ScaleByMomentumState(NamedTuple):
 
 
 def scale_by_momentum(
-    decay: float = 0.9, *, nesterov: bool = False, dampening: float = 0.0
+    decay: float = 0.9,
+    nesterov: bool = False,
+    *,
+    dampening: float = 0.0,
+    mu_dtype: Any = None,
 ) -> optax.GradientTransformation:
     r"""Heavy-ball (or Nesterov) momentum, exactly as ``torch.optim.SGD``'s buffer.
 
@@ -75,12 +79,18 @@ def scale_by_momentum(
         output = b_t                  (nesterov=False)
         output = g_t + decay * b_t    (nesterov=True)
 
-    This is the momentum of article 004_7dc5a075b1dee1ce.txt (动量方法: the first step
-    follows the gradient, later steps add the decayed previous direction) and the buffer of
+    This is the momentum of article 004 (momentum methods: the first step follows the
+    gradient, later steps add the decayed previous direction) and the buffer of
     ``torch.optim.SGD(momentum=decay, dampening=..., nesterov=...)``. With
-    ``dampening=0`` it equals ``optax.trace(decay, nesterov)``. The learning rate is not
-    applied here: chain :func:`lrx.scale_by_learning_rate` after it, so that (as in torch)
-    the learning rate multiplies the buffer, not the gradients accumulated into it.
+    ``dampening=0`` it equals ``optax.trace(decay, nesterov)`` (same positional order). The
+    learning rate is not applied here: chain :func:`lrx.scale_by_learning_rate` after it,
+    so that (as in torch) the learning rate multiplies the buffer, not the gradients
+    accumulated into it.
+
+    Dtypes: the buffer is complex for complex parameters and float32 for parameters below
+    32 bits unless ``mu_dtype`` says otherwise (4 bytes per bfloat16 parameter instead of
+    2). Hyperparameters are data: ``decay`` and ``dampening`` may be concrete arrays or
+    tracers (not range-checked then; the Nesterov rule is checked on concrete values).
 
     Args:
         decay: momentum coefficient, in ``[0, 1]`` (default 0.9).
@@ -88,6 +98,8 @@ def scale_by_momentum(
             ``dampening == 0``, as torch.
         dampening: in ``[0, 1]`` (default 0); scales the gradient added to the buffer
             after the first step.
+        mu_dtype: dtype of the buffer, or ``None`` (the params' dtype, float32 below 32
+            bits).
 
     Returns:
         A ``GradientTransformation`` with state :class:`ScaleByMomentumState`.
@@ -102,32 +114,32 @@ def scale_by_momentum(
         [1.5, 1.5]
     """
     decay, nesterov, dampening = check_nesterov(decay, nesterov, dampening, name="decay")
+    mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
 
     def init_fn(params):
         check_floating("scale_by_momentum", params)
-        return ScaleByMomentumState(
-            count=zero_count(), momentum=jax.tree.map(jnp.zeros_like, params)
-        )
+        return ScaleByMomentumState(count=zero_count(), momentum=init_moment(params, mu_dtype))
 
     def update_fn(updates, state, params=None):
         del params
         check_state("scale_by_momentum", state, ScaleByMomentumState)
         check_tree_match("scale_by_momentum", updates, state.momentum)
+        check_floating("scale_by_momentum", updates)
+        dampened = is_traced(dampening) or static_value(dampening) != 0
 
-        @functools.cache
-        def coef(cdt):
-            """The gradient's coefficient, once per update: 1 at the first step (torch's
-            undampened ``b_1 = g_1``; ``b_0 = 0``), then ``1 - dampening``."""
-            return lax.select(state.count == 0, const(1, cdt), const(1 - dampening, cdt))
+        @functools.cache  # once per dtype and update, not per leaf
+        def first_step_undampened(dtype):
+            """The gradient's coefficient: 1 at the first step (``b_1 = g_1``), then
+            ``1 - dampening``."""
+            return jnp.where(state.count == 0, const(1, dtype), const(1 - dampening, dtype))
 
         def leaf(g, b):
             cdt = compute_dtype(g.dtype, b.dtype)
-            g_c = cast(g, cdt)
-            decay_c = const(decay, cdt)
-            g_in = g_c if dampening == 0 else lax.mul(g_c, coef(cdt))
-            b_new = lax.add(lax.mul(cast(b, cdt), decay_c), g_in)
-            out = lax.add(g_c, lax.mul(b_new, decay_c)) if nesterov else b_new
-            return cast(out, g.dtype), cast(b_new, b.dtype)
+            g_c = g.astype(cdt)
+            g_in = first_step_undampened(cdt) * g_c if dampened else g_c
+            b_new = scalar(decay, g_c) * b.astype(cdt) + g_in
+            out = g_c + scalar(decay, g_c) * b_new if nesterov else b_new
+            return to_output(out, g.dtype), cast(b_new, b.dtype)
 
         out, momentum = tree_map_multi(leaf, 2, updates, state.momentum)
         return out, ScaleByMomentumState(count=safe_increment(state.count), momentum=momentum)

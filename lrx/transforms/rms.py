@@ -1,8 +1,8 @@
 """``scale_by_rms``: RMSprop scaling, plain or centered, optionally bias-corrected.
 
-Article 004_7dc5a075b1dee1ce.txt (2. RMSprop) and article 000_dbe525d0cf299df4.txt (1.2
-RMSprop): AdaGrad's ever-growing sum is replaced by an exponential moving average of the
-squared gradients, so the per-parameter step size can grow again when gradients shrink.
+Article 004 (2. RMSprop) and article 000 (1.2 RMSprop): AdaGrad's ever-growing sum is
+replaced by an exponential moving average of the squared gradients, so the per-parameter
+step size can grow again when gradients shrink.
 """
 
 from __future__ import annotations
@@ -13,14 +13,22 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 import optax
-from jax import lax
 
 from lrx._counters import bias_correction as _bias_correction
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import cast, check_floating, compute_dtype, const, positive_in
+from lrx._dtypes import (
+    canonical_dtype,
+    canonical_float_dtype,
+    cast,
+    check_floating,
+    compute_dtype,
+    positive_in,
+    real_dtype,
+    to_output,
+)
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float
-from lrx.transforms._moments import divide
+from lrx._validate import check_bool, check_float, static_value
+from lrx.transforms._moments import abs_sq, add, divide, ema, init_moment, unbias
 
 __all__ = ["ScaleByRmsCenteredState", "ScaleByRmsState", "scale_by_rms"]
 
@@ -30,7 +38,7 @@ class ScaleByRmsState(NamedTuple):
 
     Attributes:
         count: int32, updates applied so far (saturates at int32 max).
-        nu: ``s``, the EMA of squared updates, a tree like the params.
+        nu: ``s``, the EMA of ``|g|²`` (real), a tree like the params.
     """
 
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
@@ -42,8 +50,8 @@ class ScaleByRmsCenteredState(NamedTuple):
 
     Attributes:
         count: int32, updates applied so far (saturates at int32 max).
-        mu: the EMA of the updates (torch's ``grad_avg``), a tree like the params.
-        nu: ``s``, the EMA of squared updates, a tree like the params.
+        mu: ``μ``, the EMA of the updates (torch's ``grad_avg``), a tree like the params.
+        nu: ``s``, the EMA of ``|g|²`` (real), a tree like the params.
     """
 
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
@@ -53,43 +61,55 @@ class ScaleByRmsCenteredState(NamedTuple):
 
 def scale_by_rms(
     decay: float = 0.9,
-    *,
     eps: float = 1e-8,
-    eps_in_sqrt: bool = False,
-    centered: bool = False,
     initial_scale: float = 0.0,
+    eps_in_sqrt: bool = True,
     bias_correction: bool = False,
+    *,
+    centered: bool = False,
+    mu_dtype: Any = None,
+    nu_dtype: Any = None,
 ) -> optax.GradientTransformation:
-    r"""RMSprop scaling: ``g_t / (sqrt(s_t) + eps)``.
+    r"""RMSprop scaling: ``g_t / sqrt(s_t + eps)`` (or ``g_t / (sqrt(s_t) + eps)``).
 
-    Formula (``ρ = decay``, ``t = 1, 2, ...``)::
+    Formula (``ρ = decay``, ``t = 1, 2, ...``; ``|g|² = g · conj(g)`` is real)::
 
         s_0 = initial_scale,  μ_0 = 0
-        s_t = ρ s_{t-1} + (1 − ρ) g_t ⊙ g_t
-        μ_t = ρ μ_{t-1} + (1 − ρ) g_t                   (centered only)
+        s_t = ρ s_{t-1} + (1 − ρ) |g_t|²
+        μ_t = ρ μ_{t-1} + (1 − ρ) g_t                     (centered only)
         ŝ_t, μ̂_t = s_t, μ_t   or   s_t / (1 − ρ^t), μ_t / (1 − ρ^t)   (bias_correction)
-        var_t = ŝ_t   or   max(ŝ_t − μ̂_t², 0)          (centered)
-        output = g_t / (sqrt(var_t) + eps)   or   g_t / sqrt(var_t + eps)   (eps_in_sqrt)
+        var_t = ŝ_t   or   max(ŝ_t − |μ̂_t|², 0)          (centered)
+        output = g_t / sqrt(var_t + eps)   or   g_t / (sqrt(var_t) + eps)   (eps_in_sqrt=False)
 
-    ``eps_in_sqrt=True`` is the RMSprop formula of article 004_7dc5a075b1dee1ce.txt
-    (``θ_{t+1} = θ_t − η / sqrt(s_t + ε) ⊙ ∇J``) and optax's default; the lrx default (eps
-    outside the root, ``eps=1e-8``, ``s_0 = 0``) is ``torch.optim.RMSprop(alpha=decay)``,
-    and ``centered=True`` is ``torch.optim.RMSprop(centered=True)`` (the variance is clamped
-    at 0, where rounding could otherwise make torch's root NaN). With ``centered`` and
-    ``bias_correction`` and ``initial_scale=0`` the first variance is exactly 0
-    (``ŝ_1 = g_1²``, ``μ̂_1 = g_1``), so the first output is ``g_1 / eps``: use
-    ``initial_scale > 0`` there. A zero denominator (only with ``eps=0``) gives a zero
-    output (the guard is only emitted then, so NaN and Inf otherwise propagate as in optax
-    and torch). Chain :func:`lrx.scale_by_learning_rate` after it
-    (see :func:`lrx.rmsprop`, which also adds torch's momentum).
+    The defaults and positional order are ``optax.scale_by_rms``'s (``eps`` inside the
+    root), so ``optax.scale_by_rms(*args)`` → ``lrx.scale_by_rms(*args)`` gives optax's
+    numbers to float32 rounding. That is also the RMSprop formula of article 004
+    (``θ_{t+1} = θ_t − η / sqrt(s_t + ε) ⊙ ∇J``). ``eps_in_sqrt=False`` is
+    ``torch.optim.RMSprop(alpha=decay)``, and ``centered=True`` its ``centered=True``
+    (``optax.scale_by_stddev``; the variance is clamped at 0, where rounding could
+    otherwise make the root NaN). With ``centered``, ``bias_correction`` and
+    ``initial_scale=0`` the first variance is exactly 0, so the first output is
+    ``g_1 / eps``: use ``initial_scale > 0`` there. Chain :func:`lrx.scale_by_learning_rate`
+    after it (see :func:`lrx.rmsprop`, which also adds torch's momentum).
+
+    Dtypes: complex parameters get a real ``s`` and a complex ``μ``; parameters below 32
+    bits keep float32 moments unless ``mu_dtype``/``nu_dtype`` say otherwise (4 bytes per
+    parameter for ``s``, 4 more for ``μ`` when centered). Hyperparameters are data:
+    ``decay``, ``eps`` and ``initial_scale`` may be concrete arrays or tracers (a traced
+    value is not range-checked and takes the general formula, with a guarded division).
+    A zero denominator (only with ``eps=0``) gives a zero output.
 
     Args:
         decay: ``ρ``, in ``[0, 1]`` (default 0.9); ``< 1`` when ``bias_correction``.
         eps: >= 0 (default 1e-8).
-        eps_in_sqrt: add ``eps`` inside the square root (default ``False``).
-        centered: subtract the squared EMA of the updates (default ``False``).
         initial_scale: ``s_0``, >= 0 (default 0.0).
+        eps_in_sqrt: add ``eps`` inside the square root (default ``True``, optax's).
         bias_correction: divide ``s_t`` (and ``μ_t``) by ``1 − ρ^t`` (default ``False``).
+        centered: subtract the squared EMA of the updates (default ``False``).
+        mu_dtype: dtype of ``μ`` (centered only), or ``None`` (the params' dtype, float32
+            below 32 bits).
+        nu_dtype: real dtype of ``s``, or ``None`` (the params' real dtype, float32 below
+            32 bits).
 
     Returns:
         A ``GradientTransformation`` with state :class:`ScaleByRmsState` or
@@ -105,69 +125,49 @@ def scale_by_rms(
     """
     decay = check_float("decay", decay, lo=0.0, hi=1.0)
     eps = check_float("eps", eps, lo=0.0)
-    eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
-    centered = check_bool("centered", centered)
     initial_scale = check_float("initial_scale", initial_scale, lo=0.0)
+    eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
     bias_correction = check_bool("bias_correction", bias_correction)
-    if bias_correction and decay == 1.0:
+    centered = check_bool("centered", centered)
+    mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
+    nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
+    if bias_correction and static_value(decay) == 1.0:
         raise ValueError(f"decay must be < 1 when bias_correction=True, got {decay!r}")
+    state_type = ScaleByRmsCenteredState if centered else ScaleByRmsState
 
     def init_fn(params):
         check_floating("scale_by_rms", params)
-        nu = jax.tree.map(lambda p: jnp.full_like(p, initial_scale), params)
+        nu = init_moment(params, nu_dtype, real=True, fill=initial_scale)
         if centered:
-            return ScaleByRmsCenteredState(
-                count=zero_count(), mu=jax.tree.map(jnp.zeros_like, params), nu=nu
-            )
+            mu = init_moment(params, mu_dtype, name="mu_dtype")
+            return ScaleByRmsCenteredState(count=zero_count(), mu=mu, nu=nu)
         return ScaleByRmsState(count=zero_count(), nu=nu)
 
     def update_fn(updates, state, params=None):
         del params
-        check_state("scale_by_rms", state, ScaleByRmsCenteredState if centered else ScaleByRmsState)
+        check_state("scale_by_rms", state, state_type)
         check_tree_match("scale_by_rms", updates, state.nu)
+        check_floating("scale_by_rms", updates)
         count = safe_increment(state.count)
-        mu_tree = state.mu if centered else state.nu  # placeholder tree when not centered
 
-        @functools.cache
-        def scalars(cdt):
-            """Per-update scalars in ``cdt``, computed once per update (not per leaf)."""
-            k = {
-                "decay": const(decay, cdt),
-                "1-decay": const(1 - decay, cdt),
-                "eps": const(eps, cdt),
-                "zero": const(0, cdt),
-                # A zero denominator is only possible when eps vanishes in cdt.
-                "guarded": not positive_in(eps, cdt),
-            }
-            if bias_correction:
-                k["bc"] = _bias_correction(decay, count, cdt)
-            return k
+        @functools.cache  # once per dtype and update, not per leaf
+        def correction(dtype):
+            return _bias_correction(decay, count, dtype) if bias_correction else None
 
         def leaf(g, nu, mu):
             cdt = compute_dtype(g.dtype, nu.dtype, mu.dtype)
-            k = scalars(cdt)
-            g_c = cast(g, cdt)
-            nu_new = lax.add(
-                lax.mul(cast(nu, cdt), k["decay"]), lax.mul(lax.mul(g_c, g_c), k["1-decay"])
-            )
-            var = nu_new
-            if bias_correction:
-                var = lax.div(var, k["bc"])
-            mu_store = mu
+            g_c = g.astype(cdt)
+            nu_new = ema(decay, nu.astype(real_dtype(cdt)), abs_sq(g_c))
+            var = unbias(nu_new, correction(nu_new.dtype))
             if centered:
-                mu_new = lax.add(lax.mul(cast(mu, cdt), k["decay"]), lax.mul(g_c, k["1-decay"]))
-                mu_hat = lax.div(mu_new, k["bc"]) if bias_correction else mu_new
-                var = lax.max(lax.sub(var, lax.mul(mu_hat, mu_hat)), k["zero"])
-                mu_store = cast(mu_new, mu.dtype)
-            if eps_in_sqrt:
-                den = lax.sqrt(lax.add(var, k["eps"]) if eps != 0.0 else var)
-            else:
-                den = lax.sqrt(var)
-                if eps != 0.0:
-                    den = lax.add(den, k["eps"])
-            out = divide(g_c, den, k["guarded"])
-            return cast(out, g.dtype), cast(nu_new, nu.dtype), mu_store
+                mu_new = ema(decay, mu.astype(cdt), g_c)
+                var = jnp.maximum(var - abs_sq(unbias(mu_new, correction(cdt))), 0)
+                mu = cast(mu_new, mu.dtype)
+            den = jnp.sqrt(add(var, eps)) if eps_in_sqrt else add(jnp.sqrt(var), eps)
+            out = divide(g_c, den, guarded=not positive_in(eps, cdt))
+            return to_output(out, g.dtype), cast(nu_new, nu.dtype), mu
 
+        mu_tree = state.mu if centered else state.nu  # unused when not centered
         out, nu, mu = tree_map_multi(leaf, 3, updates, state.nu, mu_tree)
         if centered:
             return out, ScaleByRmsCenteredState(count=count, mu=mu, nu=nu)
