@@ -11,6 +11,10 @@ ending) in :func:`lrx.scale_by_learning_rate`, so :func:`lrx.learning_rate` read
 back from the state. Every numeric argument may be a Python number, a concrete JAX array or
 a tracer (``jit``, ``vmap``, ``optax.inject_hyperparams``): the structure of the chain and
 of its state depends only on ``None``, booleans and dtypes, never on a numeric value.
+``optax.inject_hyperparams(lrx.adam)(learning_rate=1e-3)`` needs no ``static_args``
+(booleans stay static by themselves); give ``mu_dtype`` as a string (``"bfloat16"``) or
+list it, and a callable ``mask``, in ``static_args``: optax takes any other callable for a
+schedule. A traced value is not range-checked (that would need a host sync).
 """
 
 from __future__ import annotations
