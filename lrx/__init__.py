@@ -4,7 +4,9 @@ Adaptive per-parameter transforms (momentum, AdaGrad, RMSprop, Adam), learning-r
 schedules as first-class objects, plateau reduction, layer-wise learning rates and the
 learning-rate range test, all as optax-compatible ``GradientTransformation`` pieces.
 
-The public API is exactly what this module re-exports, grouped as in API.md.
+The public API is exactly what this module re-exports, in the groups of the README and of
+the API reference (docs/api/): types, transforms, optimizers, introspection, schedules,
+the learning-rate range test and plots.
 """
 
 # 1. Types -------------------------------------------------------------------------------
@@ -70,4 +72,4 @@ from lrx.transforms.plateau import observe as observe
 from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau
 from lrx.transforms.rms import scale_by_rms as scale_by_rms
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject reads it)
