@@ -1,9 +1,9 @@
-"""Article 000 (``000_dbe525d0cf299df4.txt``, "结合使用的建议"): Adam + Reduce on Plateau.
+"""Article 000 (the section on combining Adam with other methods): Adam + Reduce on Plateau.
 
 Article 000 ends with a recommendation: combine an adaptive optimizer with a schedule,
 e.g. Adam plus "Reduce on Plateau", which lowers the global learning rate when the
 validation metric stops improving, so the late-training oscillation of the adaptive step
-(article 000, section 二) is damped. In lrx that is one line::
+(article 000, section 2) is damped. In lrx that is one line::
 
     tx = lrx.chain(lrx.adam(LR), lrx.reduce_on_plateau(factor=0.5, patience=5))
 

@@ -1,4 +1,4 @@
-"""Article 000 (``000_dbe525d0cf299df4.txt``, "一、自适应学习率"): a steep/flat valley.
+"""Article 000 (section 1, adaptive learning rates): a steep/flat valley.
 
 The article's picture: along one direction (AB, ``w1``) the loss is steep, along the other
 (BC, ``w2``) it is flat. One global learning rate cannot suit both: large enough to make
@@ -68,12 +68,15 @@ def main(argv: list[str] | None = None) -> int:
     steps = 100 if args.quick else 300
 
     w0 = jnp.array([-1.5, 8.0], jnp.float32)
+    # AdaGrad and RMSprop with eps outside the root (torch's placement, lrx 0.1.0's default)
     optimizers = {
         "SGD 0.1 (= 2/20: bounces)": lrx.sgd(0.1),
         "SGD 0.05 (crawls along w2)": lrx.sgd(0.05),
-        "AdaGrad 0.5": lrx.adagrad(0.5),
-        "RMSprop 0.1": lrx.rmsprop(0.1),
-        "RMSprop 0.1, cosine decay": lrx.rmsprop(lrx.cosine_annealing(0.1, T_max=steps)),
+        "AdaGrad 0.5": lrx.adagrad(0.5, 0.0, 1e-10, eps_in_sqrt=False),
+        "RMSprop 0.1": lrx.rmsprop(0.1, eps_in_sqrt=False),
+        "RMSprop 0.1, cosine decay": lrx.rmsprop(
+            lrx.cosine_annealing(0.1, T_max=steps), eps_in_sqrt=False
+        ),
         "Adam 0.3": lrx.adam(0.3),
     }
     paths, histories = {}, {}

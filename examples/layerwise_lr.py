@@ -1,4 +1,4 @@
-"""Article 004 (``004_7dc5a075b1dee1ce.txt``, "实践操作"): per-tower rates, two-tower model.
+"""Article 004 (the hands-on section): per-tower rates, two-tower model.
 
 The article's multimodal recipe in torch::
 

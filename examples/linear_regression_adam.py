@@ -1,4 +1,4 @@
-"""Article 000 (``000_dbe525d0cf299df4.txt``, "1.4 实战:使用Adam优化器"): Adam on linear regression.
+"""Article 000 (1.4, Adam in practice): Adam on linear regression.
 
 Reproduces the article's experiment with lrx: the data ``y = 4 + 3x + noise`` (100 points,
 ``np.random.seed(0)``), the initial ``theta = np.random.randn(2, 1)`` drawn right after the
@@ -9,7 +9,7 @@ momentum, AdaGrad, RMSprop and Adam and their paths are drawn over the loss cont
 ``lrx.plot.trajectory`` (the article's "Contour Plot of Loss Function with Adam
 Optimization Path").
 
-Prints: the trained parameters (the article prints ``训练后的参数``), the deviation from the
+Prints: the trained parameters (as the article prints them), the deviation from the
 article's NumPy Adam, and each optimizer's final parameters and loss.
 Draws: ``<out>/linear_regression_paths.png``.
 
@@ -94,8 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     optimizers = {
         "SGD 0.1": lrx.sgd(0.1),
         "momentum 0.9, lr 0.02": lrx.sgd(0.02, momentum=0.9),
-        "AdaGrad 0.5": lrx.adagrad(0.5),
-        "RMSprop 0.05": lrx.rmsprop(0.05),
+        # eps outside the root: torch's placement, lrx 0.1.0's default
+        "AdaGrad 0.5": lrx.adagrad(0.5, 0.0, 1e-10, eps_in_sqrt=False),
+        "RMSprop 0.05": lrx.rmsprop(0.05, eps_in_sqrt=False),
         "Adam 0.1": lrx.adam(0.1),
     }
     paths = {}

@@ -1,4 +1,4 @@
-"""Article 003 (``003_c528f951556b93fa.txt``, §3 "学习率范围测试"): LR range test on MNIST.
+"""Article 003 (§3, the learning-rate range test): LR range test on MNIST.
 
 "Test a series of learning rates, plot the loss against the learning rate, and pick the
 initial value near the curve's minimum." ``lrx.find_lr`` does exactly that on the demo's

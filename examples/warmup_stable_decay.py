@@ -1,4 +1,4 @@
-"""Article 004 (``004_7dc5a075b1dee1ce.txt``, "warm-up", "Warmup-Stable-Decay"): WSD vs cosine.
+"""Article 004 ("warm-up", "Warmup-Stable-Decay"): WSD vs cosine.
 
 Article 004 gives two per-step schedules with a linear warm-up: ``decay_lr_poly`` with a
 cosine decay (warm-up, then ``0.5 (1 + cos(pi * progress))``), and ``decay_lr_stable``,

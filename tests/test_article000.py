@@ -1,6 +1,6 @@
 """Article 000's experiment: Adam on seed-0 linear regression, lrx vs the article's class.
 
-Reference: article 000_dbe525d0cf299df4.txt, 1.4 实战:使用Adam优化器. Data exactly as the
+Reference: article 000, 1.4 (Adam in practice). Data exactly as the
 article (``np.random.seed(0)``; ``X = 2 rand(100, 1)``; ``y = 4 + 3X + randn``; ``theta =
 randn(2, 1)``), full-batch MSE gradient ``2/N X_bᵀ(X_b θ − y)``, ``AdamOptimizer(
 learning_rate=0.1)`` for 100 steps, re-implemented line by line in

@@ -1,10 +1,10 @@
-"""``lrx.compat.torch``: torch.optim presets give torch's trajectories (API.md section 3).
+"""``lrx.compat.torch``: torch.optim presets give torch's trajectories.
 
 Reference: torch.optim itself (SGD, Adagrad, RMSprop, Adam, AdamW of torch 2.13), whose
-update rules are the formulas of 000_dbe525d0cf299df4.txt ("SGD with Momentum",
-"AdaGrad", "RMSProp", "Adam") and 004_7dc5a075b1dee1ce.txt (AdaGrad / RMSprop / Adam
-formulas) with torch's conventions (eps outside the root, no RMSprop bias correction, L2
-weight decay in the gradient, AdamW's decoupled decay). Golden trajectories are in
+update rules are the formulas of article 000 ("SGD with Momentum", "AdaGrad", "RMSProp",
+"Adam") and article 004 (AdaGrad / RMSprop / Adam formulas) with torch's conventions
+(eps outside the root, no RMSprop bias correction, L2 weight decay in the gradient, AdamW's
+decoupled decay). Golden trajectories are in
 tests/reference/optim.json (made by tests/reference/gen_optim.py, 100 float32 steps on a
 fixed 3-leaf tree with stored gradients); live tests re-run torch when it is installed.
 """
@@ -26,7 +26,7 @@ from lrx.compat import torch as ltorch
 from tests.reference import golden
 from tests.reference.gen_optim import lr_factor, make_inputs, run_torch
 
-RTOL = 1e-5  # API.md section 3: rtol 1e-5 over 100 float32 steps
+RTOL = 1e-5  # the compat.torch promise: rtol 1e-5 over 100 float32 steps
 # Parameters are O(1) (standard normal init). A coordinate that passes near zero cannot
 # match relatively: float32 rounding leaves ~1e-6 absolute after 100 steps (torch float32
 # itself differs from torch float64 by up to 7e-6 on these configurations), so below 0.1
@@ -204,6 +204,38 @@ def test_momentum_zero_has_no_buffer_and_bf16_dtypes_kept():
         tx = fn(lr=0.1)
         u, _ = tx.update(params, tx.init(params), params)
         chex.assert_trees_all_equal_dtypes(u, params)
+
+
+def test_presets_are_the_top_level_optimizers_plus_torch_parts():
+    """Built on lrx.sgd/adagrad/adam/adamw: with torch's parts switched off they give the
+    same updates bit for bit."""
+    params = {"w": jnp.array([1.0, -2.0, 3.0]), "b": jnp.array([0.5])}
+    grads = [{"w": jnp.array([0.3, -0.1, 2.0]), "b": jnp.array([g])} for g in (1.0, -0.5)]
+    pairs = [
+        (ltorch.sgd(lr=0.1, momentum=0.9, nesterov=True), lrx.sgd(0.1, 0.9, True)),
+        (ltorch.adagrad(lr=0.1), lrx.adagrad(0.1, 0.0, 1e-10, eps_in_sqrt=False)),
+        (ltorch.adam(lr=0.1, betas=(0.8, 0.99)), lrx.adam(0.1, 0.8, 0.99)),
+        (ltorch.adamw(lr=0.1, weight_decay=0.5), lrx.adamw(0.1, weight_decay=0.5)),
+    ]
+    for ours, base in pairs:
+        s1, s2 = ours.init(params), base.init(params)
+        for g in grads:
+            u1, s1 = ours.update(g, s1, params)
+            u2, s2 = base.update(g, s2, params)
+            chex.assert_trees_all_equal(u1, u2)
+
+
+def test_array_hyperparameters_keep_the_chain_whatever_their_value():
+    """A momentum or weight decay given as an array keeps its buffer / L2 term even at 0
+    (its value may change, e.g. under inject_hyperparams), with torch's numbers."""
+    params = jnp.array([1.0, -2.0])
+    g = jnp.array([0.5, 0.25])
+    number = ltorch.sgd(lr=0.1)
+    array = ltorch.sgd(lr=0.1, momentum=jnp.asarray(0.0), weight_decay=jnp.asarray(0.0))
+    assert len(jax.tree.leaves(array.init(params))) > len(jax.tree.leaves(number.init(params)))
+    u1, _ = number.update(g, number.init(params), params)
+    u2, _ = array.update(g, array.init(params), params)
+    chex.assert_trees_all_equal(u1, u2)
 
 
 @pytest.mark.parametrize(

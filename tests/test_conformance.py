@@ -1,15 +1,18 @@
-"""Conformance suite: every public transform and optimizer passes the same checks.
+"""Conformance suite: every public transform, optimizer and preset passes the same checks.
 
-Per DESIGN.md (Tests): jit equals no-jit; output and state dtypes preserved for
-bfloat16/float16/float32/float64; no retrace on the second call; ``jax.eval_shape(tx.init,
-ShapeDtypeStruct)`` works; the state is arrays only and round-trips flax.serialization;
-extra kwargs pass through ``optax.chain`` (GradientTransformationExtraArgs).
+jit equals no-jit; output and state dtypes preserved for bfloat16/float16/float32/float64
+and complex64; no retrace on the second call; ``jax.eval_shape(tx.init, ShapeDtypeStruct)``
+works; the state is arrays only and round-trips flax.serialization; extra kwargs pass
+through ``optax.chain`` (GradientTransformationExtraArgs).
 
-To add a transform, append ``(id, factory)`` to ``CASES``; wrap the factory with
-``needs("name", ...)`` when it uses lrx names that may still be placeholders.
+Hyperparameters are data (every factory with numeric arguments, tests/hyper_cases.py):
+``optax.inject_hyperparams`` equals the direct call; ``jax.vmap`` over every numeric
+hyperparameter at once equals the loop of single runs; ``jit`` with the hyperparameters as
+arguments traces once for new values.
+
+To add a transform, append ``(id, factory)`` to ``CASES`` and, when it has numeric
+arguments, ``(id, factory, kwargs, static_args)`` to ``tests/hyper_cases.CASES``.
 """
-
-import importlib
 
 import chex
 import flax.serialization
@@ -20,23 +23,7 @@ import optax
 import pytest
 
 import lrx
-
-
-def needs(*names):
-    """Wrap a factory so its case is skipped while any lrx ``names`` is a placeholder."""
-
-    def wrap(factory):
-        def make():
-            for name in names:
-                module = importlib.import_module(getattr(lrx, name).__module__)
-                if getattr(module, "_PLACEHOLDER", False):
-                    pytest.skip(f"lrx.{name} is still a placeholder")
-            return factory()
-
-        return make
-
-    return wrap
-
+from tests import hyper_cases
 
 CASES = [
     ("scale_by_momentum", lambda: lrx.scale_by_momentum(0.9)),
@@ -58,27 +45,25 @@ CASES = [
     ("scale_by_adam_mu_bf16", lambda: lrx.scale_by_adam(mu_dtype=jnp.bfloat16)),
     (
         "scale_by_learning_rate_constant",
-        needs("constant")(lambda: lrx.scale_by_learning_rate(lrx.constant(0.1))),
+        lambda: lrx.scale_by_learning_rate(lrx.constant(0.1)),
     ),
     (
         "scale_by_learning_rate_schedule",
-        needs("step_decay")(
-            lambda: lrx.scale_by_learning_rate(lrx.step_decay(0.1, step_size=1, gamma=0.5))
-        ),
+        lambda: lrx.scale_by_learning_rate(lrx.step_decay(0.1, step_size=1, gamma=0.5)),
     ),
     (
         "scale_by_schedule_constant",
-        needs("constant")(lambda: lrx.scale_by_schedule(lrx.constant(0.5))),
+        lambda: lrx.scale_by_schedule(lrx.constant(0.5)),
     ),
     (
         "scale_by_schedule_step_decay",
-        needs("step_decay")(lambda: lrx.scale_by_schedule(lrx.step_decay(1.0, step_size=2))),
+        lambda: lrx.scale_by_schedule(lrx.step_decay(1.0, step_size=2)),
     ),
     ("sgd", lambda: lrx.sgd(0.1)),
     ("sgd_momentum_wd", lambda: lrx.sgd(0.1, momentum=0.9, nesterov=True, weight_decay=1e-2)),
     ("adagrad", lambda: lrx.adagrad(0.1)),
     ("rmsprop", lambda: lrx.rmsprop(0.01, momentum=0.9, centered=True)),
-    ("adam", needs("step_decay")(lambda: lrx.adam(lrx.step_decay(1e-3, step_size=2)))),
+    ("adam", lambda: lrx.adam(lrx.step_decay(1e-3, step_size=2))),
     ("adamw", lambda: lrx.adamw(1e-3, weight_decay=1e-2, mask={"w": True, "b": False})),
     ("reduce_on_plateau", lambda: lrx.reduce_on_plateau(patience=0)),
     ("adam_plateau", lambda: lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau(cooldown=1))),
@@ -98,26 +83,29 @@ CASES = [
     ("torch_rmsprop", lambda: lrx.compat.torch.rmsprop(lr=0.01, centered=True, momentum=0.5)),
     ("torch_adam", lambda: lrx.compat.torch.adam(lr=1e-3, amsgrad=True, weight_decay=0.1)),
     ("torch_adamw", lambda: lrx.compat.torch.adamw(lr=lrx.one_cycle(1e-3, 10))),
+    ("add_decayed_weights", lambda: lrx.add_decayed_weights(1e-2)),
+    ("clip_by_global_norm", lambda: lrx.clip_by_global_norm(0.5)),
 ]
 
 IDS = [c[0] for c in CASES]
 FACTORIES = [c[1] for c in CASES]
-DTYPES = [jnp.bfloat16, jnp.float16, jnp.float32, "float64"]
+DTYPES = [jnp.bfloat16, jnp.float16, jnp.float32, "float64", jnp.complex64]
 
 
 def _params(dtype=jnp.float32):
-    return {
-        "w": jnp.linspace(-1.0, 1.0, 6, dtype=jnp.float32).reshape(3, 2).astype(dtype),
-        "b": jnp.array([0.5, -0.25], jnp.float32).astype(dtype),
-    }
+    params = hyper_cases.params(jnp.float32)
+    if jnp.issubdtype(dtype, jnp.complexfloating):  # a non-zero imaginary part
+        params = jax.tree.map(lambda p: p.astype(dtype), params)
+        return jax.tree.map(lambda p: p + 0.5j * p[::-1], params)
+    return jax.tree.map(lambda p: p.astype(dtype), params)
 
 
 def _grads(step, dtype=jnp.float32):
     rng = np.random.default_rng(step)
-    return {
-        "w": jnp.asarray(rng.normal(size=(3, 2)), dtype),
-        "b": jnp.asarray(rng.normal(size=(2,)), dtype),
-    }
+    g = {"w": rng.normal(size=(3, 2)), "b": rng.normal(size=(2,))}
+    if jnp.issubdtype(dtype, jnp.complexfloating):
+        g = {k: v + 1j * rng.normal(size=v.shape) for k, v in g.items()}
+    return {k: jnp.asarray(v, dtype) for k, v in g.items()}
 
 
 def _run(tx, update, dtype=jnp.float32, steps=3):
@@ -148,9 +136,14 @@ def test_jit_equals_no_jit(factory, request):
     chex.assert_trees_all_close(jit_state, state, rtol=rtol, atol=1e-7)
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["bf16", "f16", "f32", "f64"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["bf16", "f16", "f32", "f64", "c64"])
 @pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
-def test_dtypes_preserved_and_finite(factory, dtype):
+def test_dtypes_preserved_and_finite(factory, dtype, request):
+    if dtype == jnp.complex64 and "mu_bf16" in request.node.name:
+        with pytest.raises(ValueError, match="mu_dtype"):  # would drop the imaginary part
+            factory().init(_params(dtype))
+        return
+
     def check(dt):
         tx = factory()
         init_state = tx.init(_params(dt))
@@ -162,11 +155,12 @@ def test_dtypes_preserved_and_finite(factory, dtype):
         # No NaN anywhere in the state. Infinities are legitimate in a few bookkeeping
         # leaves (a plateau's best metric starts at +inf before any observation).
         for leaf in jax.tree.leaves(state):
-            assert not np.any(np.isnan(np.asarray(leaf, np.float64))), state
+            assert not bool(jnp.any(jnp.isnan(leaf))), state
         for leaf in jax.tree.leaves(init_state):
             # moments mirror params; counts int32; plateau scale/hyperparameters float32;
             # flags bool
             assert leaf.dtype in (jnp.dtype(dt), jnp.int32, jnp.float32, jnp.bfloat16, jnp.bool_)
+            # (a complex parameter's second moment |g|^2 may be kept real)
 
     if dtype == "float64":
         with jax.enable_x64(True):
@@ -232,3 +226,88 @@ def test_extra_kwargs_pass_through_chain(factory):
     ref_u, _ = tx.update(_grads(0), tx.init(params), params)
     chex.assert_trees_all_close(u, ref_u)
     assert jax.tree.structure(new_state) == jax.tree.structure(state)
+
+
+# -- hyperparameters are data ---------------------------------------------------------------
+
+HYPER = hyper_cases.CASES
+HYPER_IDS = hyper_cases.IDS
+HYPER_STEPS = 3
+
+
+def _updates(tx, steps=HYPER_STEPS):
+    """The updates of ``steps`` steps from ``init`` (traceable: runs under vmap)."""
+    params = _params()
+    state = tx.init(params)
+    outs = []
+    for i in range(steps):
+        u, state = tx.update(_grads(i), state, params)
+        params = optax.apply_updates(params, u)
+        outs.append(u)
+    return outs
+
+
+def _split(factory, kwargs, static):
+    numeric = hyper_cases.numeric_args(factory, kwargs, static)
+    rest = {k: v for k, v in kwargs.items() if k not in numeric}
+    return numeric, rest
+
+
+def _other_value(name, value):
+    """A second valid value for a hyperparameter: ints + 1, floats halved."""
+    if isinstance(value, int):
+        return value + 1
+    return value * 0.5
+
+
+@pytest.mark.parametrize(("factory", "kwargs", "static"), [c[1:] for c in HYPER], ids=HYPER_IDS)
+def test_inject_hyperparams_equals_direct(factory, kwargs, static):
+    """Eager, so the injected values are concrete arrays (tests/test_inject.py runs the
+    jitted, traced version over 20 steps)."""
+    injected = optax.inject_hyperparams(factory, static_args=static)(**kwargs)
+    chex.assert_trees_all_close(
+        _updates(injected), _updates(factory(**kwargs)), rtol=1e-5, atol=1e-7
+    )
+
+
+@pytest.mark.parametrize(("factory", "kwargs", "static"), [c[1:] for c in HYPER], ids=HYPER_IDS)
+def test_vmap_over_every_numeric_hyperparameter_equals_the_loop(factory, kwargs, static):
+    """All numeric hyperparameters batched at once (two configurations): the factory is
+    called under ``vmap`` with tracers, init included, and gives the single runs' numbers."""
+    numeric, rest = _split(factory, kwargs, static)
+    configs = [numeric, {k: _other_value(k, v) for k, v in numeric.items()}]
+    batched = {
+        k: jnp.asarray([c[k] for c in configs], jnp.int32 if isinstance(v, int) else jnp.float32)
+        for k, v in numeric.items()
+    }
+    got = jax.vmap(lambda hp: _updates(factory(**rest, **hp)))(batched)
+    for i, config in enumerate(configs):
+        want = _updates(factory(**rest, **config))
+        chex.assert_trees_all_close(
+            jax.tree.map(lambda x, i=i: x[i], got), want, rtol=1e-5, atol=1e-7
+        )
+
+
+@pytest.mark.parametrize(("factory", "kwargs", "static"), [c[1:] for c in HYPER], ids=HYPER_IDS)
+def test_jit_with_hyperparameters_as_arguments_traces_once(factory, kwargs, static):
+    numeric, rest = _split(factory, kwargs, static)
+    chex.clear_trace_counter()
+
+    @jax.jit
+    @chex.assert_max_traces(n=1)
+    def step(hp, g, state, params):
+        return factory(**rest, **hp).update(g, state, params)
+
+    def arrays(config):
+        return {
+            k: jnp.asarray(v, jnp.int32 if isinstance(v, int) else jnp.float32)
+            for k, v in config.items()
+        }
+
+    params = _params()
+    state = factory(**rest, **arrays(numeric)).init(params)
+    _, state = step(arrays(numeric), _grads(0), state, params)
+    other = {k: _other_value(k, v) for k, v in numeric.items()}
+    u, _ = step(arrays(other), _grads(1), state, params)
+    want, _ = factory(**rest, **arrays(other)).update(_grads(1), state, params)
+    chex.assert_trees_all_close(u, want, rtol=1e-5, atol=1e-7)

@@ -1,7 +1,7 @@
 """Tests of lrx.sgd / adagrad / rmsprop / adam / adamw and hyperparameter validation.
 
-References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article
-003_c528f951556b93fa.txt (4.1) and article 004_7dc5a075b1dee1ce.txt (学习率基础);
+References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article 003 (4.1) and
+article 004 (learning-rate basics);
 torch.optim.SGD's L2 weight decay and momentum with the learning rate applied to the
 buffer (tests/numpy_refs.py::momentum_ref); decoupled weight decay as optax.adamw.
 """
@@ -121,18 +121,79 @@ def test_adamw_decay_is_decoupled_from_adam_normalisation():
 
 
 def test_adagrad_and_rmsprop_optimizers_chain_the_transforms():
-    for opt, tx in [
-        (lrx.adagrad(0.1, eps_in_sqrt=True), lrx.scale_by_adagrad(eps_in_sqrt=True)),
+    """adagrad = scale_by_adagrad then -η; rmsprop = scale_by_rms, -η, then the momentum
+    buffer (optax.rmsprop's order: the buffer accumulates learning-rate scaled steps)."""
+    cases = [
         (
-            lrx.rmsprop(0.1, decay=0.8, momentum=0.5, nesterov=True),
-            lrx.chain(lrx.scale_by_rms(0.8), lrx.scale_by_momentum(0.5, nesterov=True)),
+            lrx.adagrad(0.1),
+            lrx.chain(
+                lrx.scale_by_adagrad(initial_accumulator_value=0.1, eps=1e-7, eps_in_sqrt=True),
+                optax.scale(-0.1),
+            ),
         ),
-    ]:
+        (
+            lrx.rmsprop(0.1, 0.8, momentum=0.5, nesterov=True),
+            lrx.chain(
+                lrx.scale_by_rms(decay=0.8, eps=1e-8, eps_in_sqrt=True),
+                optax.scale(-0.1),
+                lrx.scale_by_momentum(decay=0.5, nesterov=True),
+            ),
+        ),
+    ]
+    for opt, tx in cases:
         s, ts = opt.init(W0), tx.init(W0)
         for g in GRADS[:4]:
             u, s = opt.update(g, s)
             tu, ts = tx.update(g, ts)
-            chex.assert_trees_all_close(u, jax.tree.map(lambda x: -0.1 * x, tu), rtol=1e-6)
+            chex.assert_trees_all_close(u, tu, rtol=1e-6)
+
+
+def test_sgd_momentum_none_keeps_no_buffer_and_any_number_keeps_one():
+    """optax.sgd's rule: ``None`` = plain SGD; a number, 0 included, keeps a buffer, so the
+    chain never depends on a numeric value (inject_hyperparams, vmap)."""
+    leaves = lambda tx: len(jax.tree.leaves(tx.init(W0)))  # noqa: E731
+    assert leaves(lrx.sgd(0.1)) == 2  # the learning-rate state: count and rate
+    assert leaves(lrx.sgd(0.1, 0.0)) > leaves(lrx.sgd(0.1))
+    u0, _ = lrx.sgd(0.1, 0.0).update(GRADS[0], lrx.sgd(0.1, 0.0).init(W0))
+    u1, _ = lrx.sgd(0.1).update(GRADS[0], lrx.sgd(0.1).init(W0))
+    chex.assert_trees_all_equal(u0, u1)
+
+
+def test_weight_decay_without_params():
+    """A concrete 0 needs no params; a concrete non-zero value raises; a traced one cannot be
+    read without a host sync: 0 passes, non-zero turns the update into NaN (never a silent
+    missing decay)."""
+    g = {"w": jnp.ones(2)}
+    params = {"w": jnp.full(2, 2.0)}
+    for opt in (lrx.sgd(0.1), lrx.adamw(0.1, weight_decay=0.0)):
+        opt.update(g, opt.init(params))  # no params needed
+    opt = lrx.sgd(0.1, weight_decay=0.5)
+    with pytest.raises(ValueError, match=r"weight_decay=0\.5 reads the parameters"):
+        opt.update(g, opt.init(params))
+
+    @jax.jit
+    def step(wd):
+        tx = lrx.sgd(0.1, weight_decay=wd)
+        return tx.update(g, tx.init(params))[0]["w"]
+
+    np.testing.assert_allclose(step(jnp.float32(0.0)), [-0.1, -0.1])
+    assert np.all(np.isnan(step(jnp.float32(0.5))))
+
+    @jax.jit
+    def step_with_params(wd):
+        tx = lrx.sgd(0.1, weight_decay=wd)
+        return tx.update(g, tx.init(params), params)[0]["w"]
+
+    np.testing.assert_allclose(step_with_params(jnp.float32(0.5)), [-0.2, -0.2], rtol=1e-6)
+
+
+def test_adamw_weight_decay_schedule_as_optax():
+    """optax.adamw takes a schedule as weight_decay; so does lrx.adamw."""
+    wd = optax.linear_schedule(0.1, 0.0, 5)
+    path, _ = _trajectory(lrx.adamw(0.01, weight_decay=wd), GRADS[:6])
+    with jax.numpy_dtype_promotion("standard"):
+        ref, _ = _trajectory(optax.adamw(0.01, weight_decay=wd), GRADS[:6])
+    chex.assert_trees_all_close(path, ref, rtol=2e-5, atol=1e-6)
 
 
 # -- validation ---------------------------------------------------------------------------
@@ -170,6 +231,13 @@ BAD = [
     (lrx.sgd, dict(learning_rate=0.1, weight_decay=-1.0), "weight_decay"),
     (lrx.sgd, dict(learning_rate=0.1, momentum=0.9, dampening=1.5), "dampening"),
     (lrx.sgd, dict(learning_rate=0.1, dampening=0.5), "dampening"),
+    (lrx.sgd, dict(learning_rate=0.1, momentum=None, nesterov=True), "nesterov"),
+    (lrx.sgd, dict(learning_rate=0.1, momentum=0.9, dampening=0.1, nesterov=True), "nesterov"),
+    (lrx.adagrad, dict(learning_rate=0.1, initial_accumulator_value=-0.1), "initial_accumulator"),
+    (lrx.rmsprop, dict(learning_rate=0.1, eps_in_sqrt="yes"), "eps_in_sqrt"),
+    (lrx.rmsprop, dict(learning_rate=0.1, initial_scale=-1.0), "initial_scale"),
+    (lrx.adam, dict(learning_rate=0.1, mu_dtype=jnp.int8), "mu_dtype"),
+    (lrx.adamw, dict(learning_rate=0.1, weight_decay=float("inf")), "weight_decay"),
     (lrx.adagrad, dict(learning_rate=-1.0), "learning_rate"),
     (lrx.adagrad, dict(learning_rate=0.1, eps=-1.0), "eps"),
     (lrx.rmsprop, dict(learning_rate=0.1, momentum=1.5), "momentum"),

@@ -1,8 +1,12 @@
 """torch.optim presets: ``sgd, adagrad, rmsprop, adam, adamw`` with torch's names and defaults.
 
-Each preset is a :func:`lrx.chain` of lrx transforms whose trajectory equals the torch
-optimizer's on the same gradients (float32, ``rtol=1e-5`` over 100 steps; checked against
-golden torch 2.13 trajectories in ``tests/test_compat_torch.py``). Argument names,
+Each preset is built from the top-level optimizers (:func:`lrx.sgd`, :func:`lrx.adagrad`,
+:func:`lrx.adam`, :func:`lrx.adamw`) or, for RMSprop, from the same transforms; only what
+is torch's own is written here: ``maximize``, weight decay as an L2 term added to the
+gradient, AdaGrad's ``lr_decay``, RMSprop's learning rate applied to the momentum buffer,
+and "momentum 0 means no buffer". The trajectory equals the torch optimizer's on the same
+gradients (float32, ``rtol=1e-5`` over 100 steps; checked against golden torch
+trajectories in ``tests/test_compat_torch.py``). Argument names,
 defaults and validation follow ``torch.optim``; the torch-only execution knobs
 (``foreach``, ``fused``, ``capturable``, ``differentiable``) have no JAX meaning and are
 not accepted.
@@ -14,6 +18,13 @@ pass ``lrx.per_epoch(schedule, steps_per_epoch)``.
 
 Weight decay reads the parameters, so pass ``params`` to ``update`` whenever
 ``weight_decay != 0``, as with :func:`optax.add_decayed_weights`.
+
+Hyperparameters are data: every numeric argument may be a concrete JAX array or a tracer,
+so ``optax.inject_hyperparams(ltorch.adam)(lr=1e-3)`` and ``jax.vmap`` over ``lr`` work.
+``betas`` is a tuple, which ``inject_hyperparams`` keeps static (use :func:`lrx.adam`'s
+``b1``/``b2`` to inject them). A ``momentum`` of exactly 0 given as a Python or NumPy
+number keeps no buffer (torch); a JAX array, concrete or traced, always keeps one, since
+its value may change.
 
 Example:
     >>> import jax.numpy as jnp, lrx
@@ -28,6 +39,7 @@ Example:
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,19 +48,22 @@ import jax.numpy as jnp
 import optax
 
 from lrx._types import ScalarOrSchedule
-from lrx._validate import check_bool, check_float
+from lrx._validate import check_bool, check_float, static_value
+from lrx.optimizers import _decayed_weights
+from lrx.optimizers import adagrad as _adagrad
+from lrx.optimizers import adam as _adam
+from lrx.optimizers import adamw as _adamw
+from lrx.optimizers import sgd as _sgd
 from lrx.schedules._base import as_schedule_fn
-from lrx.transforms.adagrad import scale_by_adagrad
-from lrx.transforms.adam import scale_by_adam
 from lrx.transforms.learning_rate import scale_by_learning_rate
-from lrx.transforms.misc import add_decayed_weights, chain
-from lrx.transforms.momentum import scale_by_momentum
+from lrx.transforms.misc import chain
+from lrx.transforms.momentum import check_nesterov, scale_by_momentum
 from lrx.transforms.rms import scale_by_rms
 
 __all__ = ["adagrad", "adam", "adamw", "rmsprop", "sgd"]
 
 
-# -- shared pieces ---------------------------------------------------------------------------
+# -- the torch-specific pieces ---------------------------------------------------------------
 
 
 def _check_lr(lr: Any) -> ScalarOrSchedule:
@@ -57,27 +72,49 @@ def _check_lr(lr: Any) -> ScalarOrSchedule:
     return lr
 
 
-def _negate() -> optax.GradientTransformation:
-    """``maximize=True``: ascend, i.e. use ``-g`` from the very first operation as torch."""
-    return optax.scale(-1.0)
+def _is_zero_number(value: Any) -> bool:
+    """A Python or NumPy number equal to 0 (torch's "off"); arrays and tracers never are.
+
+    Decided on the argument as given (before validation turns a concrete array into a
+    Python float), so that a hyperparameter passed as an array, concrete at ``init`` and
+    traced at ``update`` (``optax.inject_hyperparams``), builds the same chain both times.
+    """
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0
 
 
-def _head(maximize: bool, weight_decay: float) -> list[optax.GradientTransformation]:
+def _has_buffer(momentum: Any) -> bool:
+    """torch keeps a momentum buffer only for ``momentum != 0``."""
+    return not _is_zero_number(momentum)
+
+
+def _head(maximize: bool, weight_decay: Any) -> list[optax.GradientTransformation]:
     """torch's first two lines of every step: ``g = -g`` if maximize; ``g += wd * p`` (L2)."""
-    parts = []
-    if check_bool("maximize", maximize):
-        parts.append(_negate())
-    if weight_decay != 0.0:
-        parts.append(add_decayed_weights(weight_decay))
+    parts = [optax.scale(-1.0)] if check_bool("maximize", maximize) else []
+    if not _is_zero_number(weight_decay):
+        parts.append(_decayed_weights(weight_decay))
     return parts
 
 
-def _check_betas(betas: Any) -> tuple[float, float]:
+def _check_betas(betas: Any) -> tuple[Any, Any]:
     if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     b1 = check_float("betas[0]", betas[0], lo=0.0, hi=1.0, hi_open=True)
     b2 = check_float("betas[1]", betas[1], lo=0.0, hi=1.0, hi_open=True)
     return b1, b2
+
+
+def _adagrad_lr(lr: ScalarOrSchedule, lr_decay: Any) -> ScalarOrSchedule:
+    """torch's ``clr = lr / (1 + (step - 1) * lr_decay)`` with ``step - 1 = count``."""
+    if static_value(lr_decay) == 0:
+        return lr
+    base = as_schedule_fn(lr, "lr")
+    decay = jnp.asarray(lr_decay, jnp.float32)
+
+    def fn(count: jax.Array) -> jax.Array:
+        t = jnp.asarray(count).astype(jnp.float32)
+        return jnp.asarray(base(count), jnp.float32) / (1.0 + t * decay)
+
+    return fn
 
 
 # -- presets ---------------------------------------------------------------------------------
@@ -102,10 +139,11 @@ def sgd(
         d_t = g_t + momentum * b_t   if nesterov   else   b_t
         theta_{t+1} = theta_t - eta_t * d_t
 
-    This is SGD with heavy-ball / Nesterov momentum as written in article
-    000_dbe525d0cf299df4.txt, with torch's conventions (the buffer starts at the first
-    gradient, the learning rate multiplies outside the buffer). Built as
-    ``chain([scale(-1)], [add_decayed_weights], [scale_by_momentum], scale_by_learning_rate)``.
+    This is SGD with heavy-ball / Nesterov momentum as written in article 000, with
+    torch's conventions (the buffer starts at the first gradient, the learning rate
+    multiplies outside the buffer). Built as ``chain([scale(-1)], [L2],
+    lrx.sgd(lr, momentum or None, nesterov, dampening=dampening))``: a momentum of 0 keeps
+    no buffer, as torch.
 
     Args:
         lr: learning rate (default ``1e-3``, torch's), a float >= 0, an
@@ -132,35 +170,16 @@ def sgd(
         >>> params.tolist()
         [0.7099999785423279, -2.0899999141693115]
     """
-    lr = _check_lr(lr)
-    momentum = check_float("momentum", momentum, lo=0.0, hi=1.0)
-    dampening = check_float("dampening", dampening, lo=0.0, hi=1.0)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
-    nesterov = check_bool("nesterov", nesterov)
-    if nesterov and (momentum <= 0.0 or dampening != 0.0):
-        raise ValueError(
-            "nesterov=True requires momentum > 0 and dampening == 0, "
-            f"got momentum={momentum!r}, dampening={dampening!r}"
-        )
-    parts = _head(maximize, weight_decay)
-    if momentum != 0.0:
-        parts.append(scale_by_momentum(momentum, nesterov=nesterov, dampening=dampening))
-    parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
-
-
-def _adagrad_lr(lr: ScalarOrSchedule, lr_decay: float) -> ScalarOrSchedule:
-    """torch's ``clr = lr / (1 + (step - 1) * lr_decay)`` with ``step - 1 = count``."""
-    if lr_decay == 0.0:
-        return lr
-    base = as_schedule_fn(lr, "lr")
-    decay = jnp.float32(lr_decay)
-
-    def fn(count: jax.Array) -> jax.Array:
-        t = jnp.asarray(count).astype(jnp.float32)
-        return jnp.asarray(base(count), jnp.float32) / (1.0 + t * decay)
-
-    return fn
+    head = _head(maximize, weight_decay)  # decided on the arguments as given
+    has_buffer = _has_buffer(momentum)
+    momentum, nesterov, dampening = check_nesterov(momentum, nesterov, dampening)
+    core = _sgd(
+        _check_lr(lr),
+        momentum if has_buffer else None,
+        nesterov,
+        dampening=dampening if has_buffer else 0.0,
+    )
+    return chain(*head, core)
 
 
 def adagrad(
@@ -182,11 +201,11 @@ def adagrad(
         clr_t = eta_t / (1 + (t - 1) * lr_decay)
         theta_{t+1} = theta_t - clr_t * g_t / (sqrt(G_t) + eps)
 
-    The AdaGrad formula of article 004_7dc5a075b1dee1ce.txt with ``eps`` outside the square
-    root (torch's placement; ``lrx.scale_by_adagrad(eps_in_sqrt=True)`` is the article's).
-    With a schedule, ``lr_decay`` multiplies it as in torch: ``clr_t = lr(t-1) / (1 + (t-1)
-    * lr_decay)``. Built as ``chain([scale(-1)], [add_decayed_weights], scale_by_adagrad,
-    scale_by_learning_rate)``.
+    The AdaGrad formula of article 004 with ``eps`` outside the square root (torch's
+    placement; :func:`lrx.adagrad` keeps the article's ``eps`` inside it). With a schedule,
+    ``lr_decay`` multiplies it as in torch: ``clr_t = lr(t-1) / (1 + (t-1) * lr_decay)``.
+    Built as ``chain([scale(-1)], [L2], lrx.adagrad(clr, initial_accumulator_value, eps,
+    eps_in_sqrt=False))``.
 
     Args:
         lr: learning rate (default ``1e-2``), a float >= 0, a Schedule or a callable.
@@ -211,21 +230,10 @@ def adagrad(
         >>> params.tolist()
         [0.8466666340827942, -2.1471402645111084]
     """
-    lr = _check_lr(lr)
-    lr_decay = check_float("lr_decay", lr_decay, lo=0.0)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
-    initial_accumulator_value = check_float(
-        "initial_accumulator_value", initial_accumulator_value, lo=0.0
-    )
-    eps = check_float("eps", eps, lo=0.0)
-    parts = _head(maximize, weight_decay)
-    parts.append(
-        scale_by_adagrad(
-            initial_accumulator_value=initial_accumulator_value, eps=eps, eps_in_sqrt=False
-        )
-    )
-    parts.append(scale_by_learning_rate(_adagrad_lr(lr, lr_decay)))
-    return chain(*parts)
+    head = _head(maximize, weight_decay)
+    lr = _adagrad_lr(_check_lr(lr), check_float("lr_decay", lr_decay, lo=0.0))
+    core = _adagrad(lr, initial_accumulator_value, eps, eps_in_sqrt=False)
+    return chain(*head, core)
 
 
 def rmsprop(
@@ -250,11 +258,11 @@ def rmsprop(
         b_t = momentum * b_{t-1} + d_t,   b_0 = 0               if momentum > 0
         theta_{t+1} = theta_t - eta_t * (b_t if momentum > 0 else d_t)
 
-    RMSprop of articles 000_dbe525d0cf299df4.txt / 004_7dc5a075b1dee1ce.txt with torch's
-    conventions: no bias correction, ``eps`` outside the square root, and the momentum
-    buffer holding ``g / denominator`` (the learning rate multiplies outside it). Built as
-    ``chain([scale(-1)], [add_decayed_weights], scale_by_rms, [scale_by_momentum],
-    scale_by_learning_rate)``.
+    RMSprop of articles 000 / 004 with torch's conventions: no bias correction, ``eps``
+    outside the square root, and the momentum buffer holding ``g / denominator`` (the
+    learning rate multiplies outside it, unlike :func:`lrx.rmsprop`, whose buffer follows
+    optax and accumulates learning-rate scaled steps). Built as ``chain([scale(-1)], [L2],
+    scale_by_rms, [scale_by_momentum], scale_by_learning_rate)``.
 
     Args:
         lr: learning rate (default ``1e-2``), a float >= 0, a Schedule or a callable.
@@ -279,37 +287,23 @@ def rmsprop(
         >>> lrx.apply_updates(params, updates).tolist()
         [0.9683772325515747, -1.9683772325515747]
     """
+    head = _head(maximize, weight_decay)
     lr = _check_lr(lr)
     alpha = check_float("alpha", alpha, lo=0.0, hi=1.0)
-    eps = check_float("eps", eps, lo=0.0)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
+    has_buffer = _has_buffer(momentum)
     momentum = check_float("momentum", momentum, lo=0.0, hi=1.0)
-    centered = check_bool("centered", centered)
-    parts = _head(maximize, weight_decay)
-    parts.append(
-        scale_by_rms(
-            alpha,
-            eps=eps,
-            eps_in_sqrt=False,
-            centered=centered,
-            initial_scale=0.0,
-            bias_correction=False,
-        )
+    rms = scale_by_rms(
+        decay=alpha,
+        eps=eps,
+        initial_scale=0.0,
+        eps_in_sqrt=False,
+        bias_correction=False,
+        centered=check_bool("centered", centered),
     )
-    if momentum > 0.0:
-        # b_0 = 0 in torch; with dampening 0 that equals lrx's b_1 = d_1.
-        parts.append(scale_by_momentum(momentum, nesterov=False, dampening=0.0))
-    parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
-
-
-def _adam_parts(betas: Any, eps: float, amsgrad: bool) -> optax.GradientTransformation:
-    b1, b2 = _check_betas(betas)
-    eps = check_float("eps", eps, lo=0.0)
-    amsgrad = check_bool("amsgrad", amsgrad)
-    return scale_by_adam(
-        b1, b2, eps=eps, eps_root=0.0, bias_correction=True, nesterov=False, amsgrad=amsgrad
-    )
+    # torch's buffer holds g / denominator (b_0 = 0: with dampening 0 that is lrx's
+    # b_1 = d_1) and the learning rate multiplies the buffer: momentum before the rate.
+    moment = [scale_by_momentum(decay=momentum, nesterov=False)] if has_buffer else []
+    return chain(*head, rms, *moment, scale_by_learning_rate(lr))
 
 
 def adam(
@@ -334,11 +328,11 @@ def adam(
                                        / (sqrt(v_t / (1 - beta2**t)) + eps)
 
     (``vmax_t`` replaces ``v_t`` in the last line with ``amsgrad``.) The Adam of articles
-    000_dbe525d0cf299df4.txt and 004_7dc5a075b1dee1ce.txt with ``eps`` outside the root,
+    000 and 004 with ``eps`` outside the root,
     as in the paper and torch. ``weight_decay`` is torch's L2 penalty added to the
     gradient (it passes through the moments); ``decoupled_weight_decay=True`` is
-    :func:`adamw`. Built as ``chain([scale(-1)], [add_decayed_weights], scale_by_adam,
-    scale_by_learning_rate)``.
+    :func:`adamw`. Built as ``chain([scale(-1)], [L2], lrx.adam(lr, *betas, eps,
+    amsgrad=amsgrad))``.
 
     Args:
         lr: learning rate (default ``1e-3``), a float >= 0, a Schedule or a callable.
@@ -364,13 +358,10 @@ def adam(
     """
     if check_bool("decoupled_weight_decay", decoupled_weight_decay):
         return adamw(lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
-    lr = _check_lr(lr)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
-    core = _adam_parts(betas, eps, amsgrad)
-    parts = _head(maximize, weight_decay)
-    parts.append(core)
-    parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
+    head = _head(maximize, weight_decay)
+    b1, b2 = _check_betas(betas)
+    core = _adam(_check_lr(lr), b1, b2, eps, amsgrad=check_bool("amsgrad", amsgrad))
+    return chain(*head, core)
 
 
 def adamw(
@@ -393,8 +384,8 @@ def adamw(
 
     i.e. ``theta_{t+1} = theta_t - eta_t * (adam_t + weight_decay * theta_t)``: the
     weight decay is scaled by the scheduled learning rate, as in torch (Loshchilov &
-    Hutter's decoupled weight decay). Built as ``chain([scale(-1)], scale_by_adam,
-    add_decayed_weights, scale_by_learning_rate)``.
+    Hutter's decoupled weight decay). Built as ``chain([scale(-1)], lrx.adamw(lr, *betas, eps,
+    weight_decay=weight_decay, amsgrad=amsgrad))``.
 
     Args:
         lr: learning rate (default ``1e-3``), a float >= 0, a Schedule or a callable.
@@ -419,11 +410,7 @@ def adamw(
         [0.8500000238418579, -1.7999999523162842]
     """
     lr = _check_lr(lr)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
-    core = _adam_parts(betas, eps, amsgrad)
-    parts = _head(maximize, 0.0)
-    parts.append(core)
-    if weight_decay != 0.0:
-        parts.append(add_decayed_weights(weight_decay))
-    parts.append(scale_by_learning_rate(lr))
-    return chain(*parts)
+    b1, b2 = _check_betas(betas)
+    amsgrad = check_bool("amsgrad", amsgrad)
+    core = _adamw(lr, b1, b2, eps, weight_decay=weight_decay, amsgrad=amsgrad)
+    return chain(*_head(maximize, 0.0), core)
