@@ -43,8 +43,6 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-import jax
-import jax.numpy as jnp
 import optax
 
 from lrx._types import ScalarOrSchedule
@@ -54,7 +52,9 @@ from lrx.optimizers import adagrad as _adagrad
 from lrx.optimizers import adam as _adam
 from lrx.optimizers import adamw as _adamw
 from lrx.optimizers import sgd as _sgd
-from lrx.schedules._base import as_schedule_fn
+from lrx.schedules._base import Schedule, as_schedule_fn
+from lrx.schedules.compose import from_fn
+from lrx.schedules.decay import inverse_time_decay
 from lrx.transforms.learning_rate import scale_by_learning_rate
 from lrx.transforms.misc import chain
 from lrx.transforms.momentum import check_nesterov, scale_by_momentum
@@ -104,17 +104,17 @@ def _check_betas(betas: Any) -> tuple[Any, Any]:
 
 
 def _adagrad_lr(lr: ScalarOrSchedule, lr_decay: Any) -> ScalarOrSchedule:
-    """torch's ``clr = lr / (1 + (step - 1) * lr_decay)`` with ``step - 1 = count``."""
+    """torch's ``clr = lr / (1 + (step - 1) * lr_decay)`` with ``step - 1 = count``.
+
+    A real schedule: :func:`lrx.inverse_time_decay` for a constant ``lr``, its product
+    with the given schedule otherwise (so it prints, compares and serializes).
+    """
     if static_value(lr_decay) == 0:
         return lr
-    base = as_schedule_fn(lr, "lr")
-    decay = jnp.asarray(lr_decay, jnp.float32)
-
-    def fn(count: jax.Array) -> jax.Array:
-        t = jnp.asarray(count).astype(jnp.float32)
-        return jnp.asarray(base(count), jnp.float32) / (1.0 + t * decay)
-
-    return fn
+    if isinstance(lr, Schedule) or callable(lr):
+        base = lr if isinstance(lr, Schedule) else from_fn(lr)
+        return base * inverse_time_decay(init_value=1.0, decay_rate=lr_decay, decay_steps=1)
+    return inverse_time_decay(init_value=lr, decay_rate=lr_decay, decay_steps=1)  # type: ignore[arg-type]
 
 
 # -- presets ---------------------------------------------------------------------------------
