@@ -28,6 +28,8 @@ import optax
 
 from lrx._validate import check_choice, check_float, check_int
 from lrx.optimizers import sgd
+from lrx.schedules._base import Schedule
+from lrx.schedules.decay import exponential_decay, linear_schedule
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -207,14 +209,24 @@ def _check_batches(batches: Any, n: int) -> bool:
 # ------------------------------------------------------------------------------------------
 # Step 2: the grid of learning rates
 # ------------------------------------------------------------------------------------------
-def _grid(cfg: _Config) -> np.ndarray:
-    """The float32 learning rate of each sweep step (computed in float64, then rounded)."""
-    frac = np.arange(cfg.num_steps) / (cfg.num_steps - 1)
+def _grid(cfg: _Config) -> Schedule:
+    """The sweep as an lrx schedule: ``start_lr`` at step 0, ``end_lr`` at the last step.
+
+    ``mode="exp"``: ``start * (end / start) ** (t / (n - 1))``, an :func:`lrx.exponential_decay`
+    with ``gamma = end / start > 1`` capped at ``end``; ``mode="linear"``: a
+    :func:`lrx.linear_schedule`. The schedule is a jit argument (a pytree), so other
+    ``start_lr``/``end_lr`` values do not change the compiled program, and its
+    ``values(n)`` are exactly the rates the sweep applies.
+    """
+    steps = cfg.num_steps - 1
     if cfg.mode == "exp":
-        lrs = cfg.start_lr * (cfg.end_lr / cfg.start_lr) ** frac
-    else:
-        lrs = cfg.start_lr + (cfg.end_lr - cfg.start_lr) * frac
-    return lrs.astype(np.float32)
+        return exponential_decay(
+            init_value=cfg.start_lr,
+            gamma=cfg.end_lr / cfg.start_lr,
+            every=steps,
+            end_value=cfg.end_lr,
+        )
+    return linear_schedule(start_value=cfg.start_lr, end_value=cfg.end_lr, transition_steps=steps)
 
 
 # ------------------------------------------------------------------------------------------
@@ -238,21 +250,6 @@ class _Trace(NamedTuple):
     diverged: Any
 
 
-def _sweep_optimizer(optimizer: Callable[[Any], Any], lrs: jax.Array) -> Any:
-    """``optimizer(lr_of_count)`` with the sweep's rates read from the array ``lrs``.
-
-    A table lookup rather than a named schedule: no lrx schedule grows geometrically, and
-    the table makes the applied rates exactly the recorded ``learning_rates``. ``lrs`` is a
-    jit argument, so other ``start_lr``/``end_lr`` values do not change the program.
-    """
-    n = lrs.shape[0]
-
-    def lr_of_count(count: jax.Array) -> jax.Array:  # held at the last value past the sweep
-        return lrs[jnp.clip(jnp.asarray(count, jnp.int32), 0, n - 1)]
-
-    return optimizer(lr_of_count)
-
-
 def _real_scalar(loss_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
     """``loss_fn`` that raises a ValueError, at trace time, unless it returns a real scalar."""
 
@@ -271,11 +268,11 @@ def _real_scalar(loss_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any
     return loss
 
 
-def _init(optimizer: Any, params: Any, lrs: jax.Array) -> _Carry:
+def _init(optimizer: Any, params: Any, schedule: Schedule) -> _Carry:
     f32 = jnp.float32
     return _Carry(
         params=params,
-        opt_state=_sweep_optimizer(optimizer, lrs).init(params),
+        opt_state=optimizer(schedule).init(params),
         smoothed=jnp.zeros([], f32),
         best=jnp.full([], jnp.inf, f32),
         diverged=jnp.zeros([], jnp.bool_),
@@ -288,11 +285,11 @@ def _step(
     carry: _Carry,
     t: jax.Array,
     batch: Any,
-    lrs: jax.Array,
+    schedule: Schedule,
     hyper: jax.Array,
 ) -> tuple[_Carry, _Trace]:
     """One sweep step: loss at the current params, update, smoothing, divergence test."""
-    tx = _sweep_optimizer(optimizer, lrs)
+    tx = optimizer(schedule)
     smoothing, threshold = hyper[0], hyper[1]
 
     def run(c: _Carry) -> tuple[_Carry, _Trace]:
@@ -319,32 +316,31 @@ def _step(
 def _scan(
     init: Callable[..., _Carry],
     step: Callable[..., tuple[_Carry, _Trace]],
+    n: int,
     params: Any,
     batches: Any,
-    lrs: jax.Array,
+    schedule: Schedule,
     hyper: jax.Array,
 ) -> _Trace:
-    n = lrs.shape[0]
-
     def body(c: _Carry, xs: Any) -> tuple[_Carry, _Trace]:
         t, batch = xs
-        return step(c, t, batch, lrs, hyper)
+        return step(c, t, batch, schedule, hyper)
 
     batches = jax.tree.map(lambda x: x[:n], batches)
-    _, trace = jax.lax.scan(body, init(params, lrs), (jnp.arange(n), batches))
+    _, trace = jax.lax.scan(body, init(params, schedule), (jnp.arange(n), batches))
     return trace
 
 
 def _loop(
     init: Callable[..., _Carry],
     step: Callable[..., tuple[_Carry, _Trace]],
+    n: int,
     params: Any,
     batches: Iterable[Any],
-    lrs: jax.Array,
+    schedule: Schedule,
     hyper: jax.Array,
 ) -> _Trace:
-    n = int(lrs.shape[0])
-    carry = init(params, lrs)
+    carry = init(params, schedule)
     outs: list[_Trace] = []
     iterator: Iterator[Any] = iter(batches)
     for t in range(n):
@@ -355,7 +351,7 @@ def _loop(
                 f"batches ran out after {t} batches, before num_steps={n} steps and before "
                 "the loss diverged; pass at least num_steps batches or lower num_steps"
             ) from None
-        carry, out = step(carry, jnp.asarray(t, jnp.int32), batch, lrs, hyper)
+        carry, out = step(carry, jnp.asarray(t, jnp.int32), batch, schedule, hyper)
         outs.append(out)
         if bool(out.diverged):  # one host sync per step: stop consuming at divergence
             break
@@ -363,20 +359,19 @@ def _loop(
 
 
 def _run(
-    loss_fn: Any, optimizer: Any, params: Any, batches: Any, lrs: np.ndarray, cfg: _Config
+    loss_fn: Any, optimizer: Any, params: Any, batches: Any, schedule: Schedule, cfg: _Config
 ) -> _Trace:
     """The sweep, compiled for this call only (no cache outlives it), as NumPy arrays."""
     init = functools.partial(_init, optimizer)
     step = functools.partial(_step, _real_scalar(loss_fn), optimizer)
     hyper = jnp.asarray([cfg.smoothing, cfg.diverge_threshold], jnp.float32)
+    n = cfg.num_steps
     # Fresh device buffers: nothing of the user's params is donated or aliased.
     params = jax.tree.map(lambda p: jnp.array(p, copy=True), params)
     if cfg.stacked:
-        trace = jax.jit(functools.partial(_scan, init, step))(
-            params, batches, jnp.asarray(lrs), hyper
-        )
+        trace = jax.jit(functools.partial(_scan, init, step, n))(params, batches, schedule, hyper)
     else:
-        trace = _loop(jax.jit(init), jax.jit(step), params, batches, jnp.asarray(lrs), hyper)
+        trace = _loop(jax.jit(init), jax.jit(step), n, params, batches, schedule, hyper)
     return _Trace(*(np.asarray(v) for v in trace))
 
 
@@ -614,6 +609,6 @@ def find_lr(
         skip_start=skip_start,
         skip_end=skip_end,
     )
-    lrs = _grid(cfg)
-    trace = _run(loss_fn, optimizer, params, batches, lrs, cfg)
-    return _suggest(cfg, lrs, trace)
+    schedule = _grid(cfg)
+    trace = _run(loss_fn, optimizer, params, batches, schedule, cfg)
+    return _suggest(cfg, schedule.values(cfg.num_steps), trace)

@@ -77,7 +77,9 @@ def test_sweep_matches_numpy_reference_and_stops_after_2_over_L(sweep):
     assert sweep.diverged and n < N
     t = np.arange(N)
     expected_lrs = 1e-7 * (10.0 / 1e-7) ** (t / (N - 1))
-    np.testing.assert_allclose(sweep.learning_rates, expected_lrs[:n], rtol=1e-6)
+    # The sweep is an lrx.exponential_decay passed to jit as data: its float32
+    # exp(t/(n-1) * log(end/start)) is within a few ulps of |t/(n-1) * log(1e8)| <= 18.4.
+    np.testing.assert_allclose(sweep.learning_rates, expected_lrs[:n], rtol=4e-6)
     # The loss can only grow after lr passes 2/L: the stop comes after it.
     assert sweep.learning_rates[-1] > LR_CRIT
     # Loss recorded at the params before each update, with the lr of that update.
