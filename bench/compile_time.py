@@ -181,7 +181,11 @@ def scaling(leaves: list[int], reps: int, only: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--leaves", default="10,100,1000", help="comma list of leaf counts")
+    p.add_argument(
+        "--leaves",
+        default=None,
+        help="comma list of leaf counts (default 10,100,1000; 10,100,1000,5000 with --scaling)",
+    )
     p.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median)")
     p.add_argument("--quick", action="store_true", help="10,100 leaves, 2 repetitions")
     p.add_argument("--out", default=None, help="also write the Markdown report to this file")
@@ -194,9 +198,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
     command = "python bench/compile_time.py " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.scaling:
-        leaves = [int(x) for x in args.leaves.split(",") if x]
-        if args.leaves == p.get_default("leaves"):
-            leaves = [10, 100, 1000, 5000]
+        leaves = [int(x) for x in (args.leaves or "10,100,1000,5000").split(",") if x]
         reps = 1 if args.reps == p.get_default("reps") else args.reps
         if args.quick:
             leaves, reps = [10, 100], 1
@@ -215,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
             with open(args.out, "w") as f:
                 f.write(report)
         return
-    leaves = [int(x) for x in args.leaves.split(",") if x]
+    leaves = [int(x) for x in (args.leaves or "10,100,1000").split(",") if x]
     reps = args.reps
     if args.quick:
         leaves, reps = [n for n in leaves if n <= 100], 2

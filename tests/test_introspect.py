@@ -18,6 +18,7 @@ import optax
 import pytest
 
 import lrx
+from lrx.transforms.learning_rate import ScaleByLearningRateState
 
 
 def _schedule_np(t):
@@ -56,8 +57,13 @@ class LearningRateTest(chex.TestCase):
         for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale, strict=True)):
             _, state = tx.update(jnp.ones(2), state, value=value)
             np.testing.assert_allclose(read(state), _schedule_np(k) * scale, rtol=1e-6)
-        state = lrx.observe(state, 5.0)  # a later per-epoch observation cuts it again
-        np.testing.assert_allclose(read(state), _schedule_np(3) * 0.125, rtol=1e-6)
+        # A later per-epoch observation cuts the scale for the NEXT update: the rate the last
+        # update used is unchanged (0.2.0: it used to include the new scale).
+        state = lrx.observe(state, 5.0)
+        np.testing.assert_allclose(read(state), _schedule_np(3) * 0.25, rtol=1e-6)
+        if "next_learning_rate" in ScaleByLearningRateState._fields:
+            upcoming = self.variant(lrx.next_learning_rate)(state)
+            np.testing.assert_allclose(upcoming, _schedule_np(4) * 0.125, rtol=1e-6)
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_partition_gives_a_dict_per_label(self):

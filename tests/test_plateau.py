@@ -99,11 +99,16 @@ class GoldenTest(chex.TestCase):
         update = self.variant(tx.update)
         observe = self.variant(lrx.observe)
         state = tx.init(jnp.zeros(2))
+        used = base_lr
         for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
             for _ in range(2):  # two steps per "epoch": the scale holds without value
                 u, state = update(jnp.ones(2), state)
             state = observe(state, jnp.float32(m))
-            np.testing.assert_allclose(float(lrx.learning_rate(state)), torch_lr, rtol=1e-5)
+            # torch's get_last_lr() after scheduler.step(m) is the rate of the next update;
+            # the rate the last update used is the previous epoch's.
+            np.testing.assert_allclose(float(lrx.next_learning_rate(state)), torch_lr, rtol=1e-5)
+            np.testing.assert_allclose(float(lrx.learning_rate(state)), used, rtol=1e-5)
+            used = torch_lr
         u, _ = update(jnp.ones(2), state)
         np.testing.assert_allclose(np.asarray(u), -cfg["lr"][-1] * np.ones(2), rtol=1e-5)
 
@@ -346,7 +351,10 @@ def test_nnx_optimizer_update_with_value():
     )
     # observe() updates an nnx optimizer's state in place, also under nnx.jit
     nnx.jit(lambda opt, v: lrx.observe(opt.opt_state, v))(optimizer, jnp.float32(1.0))
-    np.testing.assert_allclose(float(lrx.learning_rate(optimizer.opt_state)), 0.0125, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(lrx.next_learning_rate(optimizer.opt_state)), 0.0125, rtol=1e-6
+    )
+    np.testing.assert_allclose(float(lrx.learning_rate(optimizer.opt_state)), 0.025, rtol=1e-6)
 
 
 def test_adam_plus_plateau_one_liner_trains_and_drops_lr():
