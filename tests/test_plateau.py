@@ -403,3 +403,81 @@ def test_observe_and_value_through_skip_nonfinite():
     u, state = tx.update(jnp.ones(2), state, value=3.0)  # value reaches the inner plateau
     np.testing.assert_allclose(np.asarray(u), [-0.025, -0.025], rtol=1e-6)
     np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.025, rtol=1e-6)
+
+
+def _scales(tx, metrics):
+    state = tx.init(jnp.zeros(2))
+    for m in metrics:
+        _, state = tx.update(jnp.ones(2), state, value=m)
+    return state.scale
+
+
+_METRICS = [1.0, 1.1, 1.2, 1.3, 0.5, 0.6, 0.7]
+
+
+def test_hyperparameters_accept_concrete_arrays():
+    direct = _scales(lrx.reduce_on_plateau(factor=0.5, patience=1, cooldown=1), _METRICS)
+    arrays = lrx.reduce_on_plateau(
+        factor=jnp.float32(0.5),
+        patience=jnp.int32(1),
+        cooldown=np.int64(1),
+        threshold=jnp.float32(1e-4),
+        min_scale=jnp.float32(0.0),
+    )
+    assert float(_scales(arrays, _METRICS)) == float(direct)
+    with pytest.raises(ValueError, match="factor"):
+        lrx.reduce_on_plateau(factor=jnp.float32(1.5))
+
+
+def test_vmap_over_factor_equals_the_loop():
+    factors = jnp.array([0.1, 0.5, 0.9], jnp.float32)
+    run = jax.vmap(lambda f: _scales(lrx.reduce_on_plateau(factor=f, patience=0), _METRICS))
+    looped = [
+        float(_scales(lrx.reduce_on_plateau(factor=float(f), patience=0), _METRICS))
+        for f in factors
+    ]
+    np.testing.assert_allclose(run(factors), looped, rtol=1e-6)
+
+
+def test_traced_hyperparameters_under_jit_and_inject_hyperparams():
+    @jax.jit
+    def scale(factor, patience, threshold, min_scale, cooldown):
+        tx = lrx.reduce_on_plateau(
+            factor=factor,
+            patience=patience,
+            threshold=threshold,
+            min_scale=min_scale,
+            cooldown=cooldown,
+        )
+        return _scales(tx, _METRICS)
+
+    expected = _scales(lrx.reduce_on_plateau(factor=0.5, patience=1, min_scale=0.3), _METRICS)
+    got = scale(jnp.float32(0.5), jnp.int32(1), jnp.float32(1e-4), jnp.float32(0.3), jnp.int32(0))
+    assert float(got) == float(expected)
+    tx = optax.inject_hyperparams(lrx.reduce_on_plateau)(factor=0.5, patience=0)
+    state = tx.init(jnp.zeros(2))
+    for m in [1.0, 2.0]:
+        _, state = tx.update(jnp.ones(2), state, value=m)
+    assert float(state.inner_state.scale) == 0.5
+    state.hyperparams["factor"] = jnp.asarray(0.25)  # changed between steps: takes effect
+    _, state = tx.update(jnp.ones(2), state, value=3.0)
+    assert float(state.inner_state.scale) == 0.125
+
+
+@pytest.mark.parametrize("bad", [10**400, "1.0", [1.0, 2.0], 1 + 2j, jnp.ones(2)])
+def test_observe_rejects_unusable_metrics_with_value_error(bad):
+    state = lrx.reduce_on_plateau().init(jnp.zeros(2))
+    with pytest.raises(ValueError, match="value must be"):
+        lrx.observe(state, bad)
+
+
+def test_observe_accepts_a_large_integer_metric():
+    """3_000_000_000 does not fit int32 (0.1.0 raised OverflowError): it is a float32 metric."""
+    state = lrx.observe(lrx.reduce_on_plateau().init(jnp.zeros(2)), 3_000_000_000)
+    assert float(state.best) == float(np.float32(3e9))
+
+
+def test_foreign_state_is_a_value_error():
+    tx = lrx.reduce_on_plateau()
+    with pytest.raises(ValueError, match="reduce_on_plateau: got a state of type"):
+        tx.update(jnp.ones(2), lrx.sgd(0.1).init(jnp.zeros(2)), value=1.0)

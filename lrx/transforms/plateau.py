@@ -74,7 +74,7 @@ def _is_plateau(x: Any) -> bool:
 
 def _as_metric(value: Any) -> jax.Array:
     """``value`` as a float32 scalar; ``ValueError`` for anything that is not one."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+    if isinstance(value, (bool, np.bool_, str, list, tuple, dict)) or value is None:
         raise ValueError(f"value must be a real scalar metric, got {value!r}")
     if isinstance(value, (numbers.Integral, np.integer)):
         try:
