@@ -77,7 +77,7 @@ class LearningRateTest(chex.TestCase):
                     ),
                     "frozen": optax.set_to_zero(),
                 },
-                {"vision/**": "vision", "text/w": "text", "**": "frozen"},
+                patterns={"vision/**": "vision", "text/w": "text", "**": "frozen"},
             ),
             lrx.reduce_on_plateau(factor=0.5, patience=1),  # global, outside the partition
         )
@@ -99,7 +99,7 @@ class LearningRateTest(chex.TestCase):
 def test_optax_partition_and_nested_partition_keys():
     inner = lrx.partition(
         {"a": lrx.scale_by_learning_rate(0.3), "b": lrx.scale_by_learning_rate(0.4)},
-        {"text/w": "a", "**": "b"},
+        patterns={"text/w": "a", "**": "b"},
     )
     tx = optax.transforms.partition(
         {"text": inner, "vision": lrx.scale_by_learning_rate(0.2)},
@@ -137,7 +137,7 @@ def test_round_trip_through_flax_serialization():
 
     ptx = lrx.partition(
         {"v": lrx.scale_by_learning_rate(0.1), "t": lrx.scale_by_learning_rate(_schedule)},
-        {"vision/**": "v", "**": "t"},
+        patterns={"vision/**": "v", "**": "t"},
     )
     pstate = ptx.init(_params())
     _, pstate = ptx.update(jax.tree.map(jnp.ones_like, _params()), pstate)
