@@ -201,18 +201,21 @@ def next_learning_rate(opt_state: Any) -> Rate:
         ValueError: if the state holds no learning rate.
 
     Example:
-        >>> import jax.numpy as jnp, lrx
+        A per-epoch plateau observation changes the next rate, not the last one:
+
+        >>> import jax.numpy as jnp, optax, lrx
         >>> tx = lrx.chain(
-        ...     lrx.scale_by_learning_rate(lrx.step_decay(0.1, step_size=1, gamma=0.5)),
+        ...     optax.inject_hyperparams(optax.sgd)(learning_rate=0.1),
         ...     lrx.reduce_on_plateau(factor=0.5, patience=0),
         ... )
         >>> state = tx.init(jnp.zeros(2))
         >>> _, state = tx.update(jnp.ones(2), state)  # used 0.1
-        >>> lrx.learning_rate(state).item(), lrx.next_learning_rate(state).item()
-        (0.10000000149011612, 0.05000000074505806)
         >>> state = lrx.observe(lrx.observe(state, 1.0), 2.0)  # plateau: scale 0.5
         >>> lrx.learning_rate(state).item(), lrx.next_learning_rate(state).item()
-        (0.10000000149011612, 0.02500000037252903)
+        (0.10000000149011612, 0.05000000074505806)
+
+        With ``lrx.sgd(lrx.step_decay(0.1, step_size=1, gamma=0.5))`` the next rate after
+        the first update is the schedule's next value, 0.05.
     """
     lr = _resolve(opt_state, upcoming=True)
     if lr is None:
