@@ -14,18 +14,28 @@ interleaved, each repetition with a fresh transform and a fresh function so no J
 is hit; "trace" is ``jit(f).trace(...).lower()`` (Python tracing plus lowering to
 StableHLO) and "compile" is ``.compile()`` (XLA). The table shows medians.
 
+A second table (``--scaling``) times the same donated step for every public transform and
+optimizer on its own, at 10 to 5,000 leaves, and flags any whose compile time grows faster
+than the leaf count (growth exponent ``log(t2/t1) / log(n2/n1)`` above 1.3 between the two
+largest sizes, which on a quiet machine separates linear from quadratic growth).
+
 Run::
 
     python bench/compile_time.py --out bench/results/compile_time.md
+    python bench/compile_time.py --scaling --out bench/results/compile_scaling.md
+    python bench/compile_time.py --scaling --quick   # 10 and 100 leaves, a few seconds
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import statistics
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 
@@ -93,14 +103,121 @@ def time_once(make_tx, params) -> tuple[float, float]:
     return t1 - t0, t2 - t1
 
 
+def scaling_cases() -> dict[str, Callable[[], optax.GradientTransformation]]:
+    """Every public transform and optimizer, with the arguments a training script uses."""
+    import lrx
+
+    def halves(params: Any) -> Any:
+        names = sorted(params)
+        return {k: "a" if i % 2 == 0 else "b" for i, k in enumerate(names)}
+
+    return {
+        "scale_by_momentum": lambda: lrx.scale_by_momentum(0.9),
+        "scale_by_adagrad": lambda: lrx.scale_by_adagrad(),
+        "scale_by_rms": lambda: lrx.scale_by_rms(),
+        "scale_by_adam": lambda: lrx.scale_by_adam(),
+        "scale_by_learning_rate": lambda: lrx.scale_by_learning_rate(
+            lrx.warmup_cosine(PEAK, WARMUP, TOTAL)
+        ),
+        "scale_by_schedule": lambda: lrx.scale_by_schedule(lrx.constant(0.5)),
+        "add_decayed_weights": lambda: lrx.add_decayed_weights(1e-4),
+        "clip_by_global_norm": lambda: lrx.clip_by_global_norm(1.0),
+        "reduce_on_plateau": lambda: lrx.reduce_on_plateau(),
+        "sgd": lambda: lrx.sgd(PEAK, momentum=0.9),
+        "adagrad": lambda: lrx.adagrad(PEAK),
+        "rmsprop": lambda: lrx.rmsprop(PEAK),
+        "adam": lambda: lrx.adam(PEAK),
+        "adamw": lambda: lrx.adamw(PEAK),
+        "partition(adam, sgd)": lambda: lrx.partition(
+            {"a": lrx.adam(PEAK), "b": lrx.sgd(PEAK)}, halves
+        ),
+        "layerwise_decay(adam)": lambda: lrx.layerwise_decay(
+            lrx.adam, PEAK, 0.8, ["p0*", "p1*", "p2*"]
+        ),
+        "skip_nonfinite(adam)": lambda: lrx.skip_nonfinite(lrx.adam(PEAK)),
+        "optax.adam (reference)": lambda: optax.adam(PEAK),
+        "optax.apply_if_finite(adam) (reference)": lambda: optax.apply_if_finite(
+            optax.adam(PEAK), 10
+        ),
+    }
+
+
+def growth_exponent(n1: int, t1: float, n2: int, t2: float) -> float:
+    """``log(t2/t1) / log(n2/n1)``: 1 for linear growth, 2 for quadratic."""
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def scaling(leaves: list[int], reps: int, only: str | None) -> str:
+    cases = scaling_cases()
+    if only:
+        cases = {k: v for k, v in cases.items() if any(o in k for o in only.split(","))}
+    rows = []
+    for name, factory in cases.items():
+        totals = []
+
+        def make(factory=factory) -> optax.GradientTransformation:
+            return optax.with_extra_args_support(factory())  # the step passes value=loss
+
+        with jax.numpy_dtype_promotion("standard"):  # optax's adam mixes int and float
+            time_once(make, tree(2))  # warm the Python trace machinery once
+            for n in leaves:
+                samples = [sum(time_once(make, tree(n))) for _ in range(reps)]
+                totals.append(statistics.median(samples))
+                print(f"  {name} {n}: {totals[-1]:.3f}s [load {C.load_average()}]", file=sys.stderr)
+        exp = growth_exponent(leaves[-2], totals[-2], leaves[-1], totals[-1])
+        flag = "**superlinear**" if exp > 1.3 else "linear"
+        rows.append([name, *(f"{t:.2f}" for t in totals), f"{exp:.2f}", flag])
+    head = ["transform", *(f"{n} leaves s" for n in leaves), "growth exponent", "verdict"]
+    return "\n".join(
+        [
+            "### Trace + compile of the donated step vs leaves (median seconds)\n",
+            C.markdown_table(head, rows),
+            "",
+            "growth exponent: log(t2/t1)/log(n2/n1) between the two largest sizes "
+            "(1 = linear, 2 = quadratic); above 1.3 is flagged superlinear.",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--leaves", default="10,100,1000", help="comma list of leaf counts")
+    p.add_argument(
+        "--leaves",
+        default=None,
+        help="comma list of leaf counts (default 10,100,1000; 10,100,1000,5000 with --scaling)",
+    )
     p.add_argument("--reps", type=int, default=5, help="interleaved repetitions (median)")
     p.add_argument("--quick", action="store_true", help="10,100 leaves, 2 repetitions")
     p.add_argument("--out", default=None, help="also write the Markdown report to this file")
+    p.add_argument(
+        "--scaling",
+        action="store_true",
+        help="time every public transform alone at --leaves (default 10,100,1000,5000)",
+    )
+    p.add_argument("--only", default=None, help="with --scaling: comma list of name parts")
     args = p.parse_args(argv)
-    leaves = [int(x) for x in args.leaves.split(",") if x]
+    command = "python bench/compile_time.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.scaling:
+        leaves = [int(x) for x in (args.leaves or "10,100,1000,5000").split(",") if x]
+        reps = 1 if args.reps == p.get_default("reps") else args.reps
+        if args.quick:
+            leaves, reps = [10, 100], 1
+        report = "\n".join(
+            [
+                C.header("lrx compile time vs leaves", command.strip()),
+                scaling(leaves, reps, args.only),
+                "",
+                f"load average (1/5/15 min) at end: {C.load_average()}",
+                "",
+            ]
+        )
+        print(report)
+        if args.out:
+            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+            with open(args.out, "w") as f:
+                f.write(report)
+        return
+    leaves = [int(x) for x in (args.leaves or "10,100,1000").split(",") if x]
     reps = args.reps
     if args.quick:
         leaves, reps = [n for n in leaves if n <= 100], 2
@@ -139,7 +256,6 @@ def main(argv: list[str] | None = None) -> None:
         )
         print(f"  {n} leaves: {med} [load {C.load_average()}]", file=sys.stderr, flush=True)
 
-    command = "python bench/compile_time.py " + " ".join(sys.argv[1:] if argv is None else argv)
     head = [
         "leaves",
         "lrx trace s",

@@ -25,6 +25,7 @@ from lrx.finder import find_lr as find_lr
 
 # 4. Introspection -----------------------------------------------------------------------
 from lrx.introspect import learning_rate as learning_rate
+from lrx.introspect import next_learning_rate as next_learning_rate
 
 # 3. Optimizers --------------------------------------------------------------------------
 from lrx.optimizers import adagrad as adagrad

@@ -10,15 +10,18 @@ import optax
 import optax.contrib
 import optax.transforms
 
+from lrx._tree import unwrap_variable
 from lrx.transforms.learning_rate import ScaleByLearningRateState
 from lrx.transforms.plateau import ReduceOnPlateauState
 
-__all__ = ["learning_rate"]
+__all__ = ["learning_rate", "next_learning_rate"]
 
 _INJECT = (optax.InjectHyperparamsState, optax.InjectStatefulHyperparamsState)
 _PARTITION = optax.transforms.PartitionState
 _OPTAX_PLATEAU = optax.contrib.ReduceLROnPlateauState
 _NODES = (ScaleByLearningRateState, ReduceOnPlateauState, _OPTAX_PLATEAU, _PARTITION, *_INJECT)
+
+Rate = jax.Array | dict[str, jax.Array]
 
 
 def _is_node(x: Any) -> bool:
@@ -27,43 +30,72 @@ def _is_node(x: Any) -> bool:
 
 def _value(x: Any) -> jax.Array:
     # nnx.Optimizer keeps its state leaves in Variables; unwrap them.
-    if hasattr(x, "get_value"):
-        x = x.get_value()
-    return jnp.asarray(x).astype(jnp.float32)
+    return jnp.asarray(unwrap_variable(x)).astype(jnp.float32)
 
 
-def _walk(tree: Any) -> tuple[list[jax.Array], list[jax.Array], dict[str, jax.Array]]:
-    """Return (learning rates, scales, per-label learning rates of partitions) in ``tree``."""
-    rates: list[jax.Array] = []
-    scales: list[jax.Array] = []
-    groups: dict[str, jax.Array] = {}
+def _next_rate(node: ScaleByLearningRateState) -> jax.Array:
+    nxt = getattr(node, "next_learning_rate", None)
+    if nxt is None:
+        raise ValueError(
+            "this ScaleByLearningRateState has no next_learning_rate field (a state saved "
+            "by lrx 0.1.0?): re-create it with init and restore into that target"
+        )
+    return _value(nxt)
+
+
+class _Found:
+    """Learning rates, plateau scales and per-label rates found in one state tree."""
+
+    def __init__(self) -> None:
+        self.rates: list[jax.Array] = []
+        self.scales: list[jax.Array] = []
+        self.groups: dict[str, jax.Array] = {}
+
+    def merge_groups(self, new: dict[str, jax.Array]) -> None:
+        for k, v in new.items():
+            self.groups[k] = self.groups[k] * v if k in self.groups else v
+
+
+def _walk(tree: Any, upcoming: bool) -> _Found:
+    """Collect the rates (last applied, or ``upcoming``) in ``tree``."""
+    found = _Found()
     for node in jax.tree.leaves(tree, is_leaf=_is_node):
         if isinstance(node, ScaleByLearningRateState):
-            rates.append(_value(node.learning_rate))
-        elif isinstance(node, (ReduceOnPlateauState, _OPTAX_PLATEAU)):
-            scales.append(_value(node.scale))
+            found.rates.append(_next_rate(node) if upcoming else _value(node.learning_rate))
+        elif isinstance(node, ReduceOnPlateauState):
+            scale, last, updated = (unwrap_variable(x) for x in node[:3])
+            found.scales.append(_value(scale if upcoming else jnp.where(updated, last, scale)))
+        elif isinstance(node, _OPTAX_PLATEAU):
+            found.scales.append(_value(node.scale))
         elif isinstance(node, _INJECT):
-            if isinstance(node.hyperparams, dict) and "learning_rate" in node.hyperparams:
-                rates.append(_value(node.hyperparams["learning_rate"]))
-            r, s, g = _walk(node.inner_state)
-            rates += r
-            scales += s
-            _merge(groups, g)
+            _walk_inject(node, upcoming, found)
         elif isinstance(node, _PARTITION):
             for label, inner in node.inner_states.items():
-                lr = _resolve(inner)
-                if lr is None:
-                    continue
+                lr = _resolve(inner, upcoming)
                 if isinstance(lr, dict):
-                    _merge(groups, {f"{label}/{k}": v for k, v in lr.items()})
-                else:
-                    _merge(groups, {str(label): lr})
-    return rates, scales, groups
+                    found.merge_groups({f"{label}/{k}": v for k, v in lr.items()})
+                elif lr is not None:
+                    found.merge_groups({str(label): lr})
+    return found
 
 
-def _merge(into: dict[str, jax.Array], new: dict[str, jax.Array]) -> None:
-    for k, v in new.items():
-        into[k] = into[k] * v if k in into else v
+def _walk_inject(node: Any, upcoming: bool, found: _Found) -> None:
+    """An ``optax.inject_hyperparams`` state: its ``learning_rate`` counts once.
+
+    The injected value is the rate the inner optimizer was built with. When the inner state
+    holds lrx learning-rate states (``inject_hyperparams(lrx.adam)``) they carry that same
+    value, so it is not multiplied in again: the last rate comes from the inner state (what
+    the update applied), the next rate is the injected value (what the next update will be
+    built with; a value set in ``state.hyperparams`` takes effect there).
+    """
+    inner = _walk(node.inner_state, upcoming)
+    hyper = node.hyperparams if isinstance(node.hyperparams, dict) else {}
+    injected = hyper.get("learning_rate")
+    if injected is not None and (upcoming or not inner.rates):
+        inner.rates = [_value(injected)]
+    found.rates += inner.rates
+    found.scales += inner.scales
+    found.merge_groups(inner.groups)
 
 
 def _product(values: list[jax.Array]) -> jax.Array:
@@ -73,27 +105,37 @@ def _product(values: list[jax.Array]) -> jax.Array:
     return out
 
 
-def _resolve(tree: Any) -> jax.Array | dict[str, jax.Array] | None:
-    rates, scales, groups = _walk(tree)
-    if not rates and not groups:
+def _resolve(tree: Any, upcoming: bool) -> Rate | None:
+    found = _walk(tree, upcoming)
+    if not found.rates and not found.groups:
         return None
-    outer = _product(rates + scales)
-    if groups:
-        return {k: v * outer for k, v in groups.items()}
+    outer = _product(found.rates + found.scales)
+    if found.groups:
+        return {k: v * outer for k, v in found.groups.items()}
     return outer
 
 
-def learning_rate(opt_state: Any) -> jax.Array | dict[str, jax.Array]:
-    """The learning rate in force in ``opt_state``.
+def _no_rate() -> ValueError:
+    return ValueError(
+        "opt_state holds no learning rate: found no lrx.scale_by_learning_rate state "
+        "(nor an optax.inject_hyperparams 'learning_rate'). A bare transform such as "
+        "lrx.scale_by_adam() has no learning rate; chain it with "
+        "lrx.scale_by_learning_rate(...) or use an lrx optimizer (lrx.adam, lrx.sgd, ...)."
+    )
 
-    ``lr = η_last × Π scales``: ``η_last`` is the learning rate that the last update used
-    (the value of update 0 before any update), read from the
-    :func:`lrx.scale_by_learning_rate` state, and the scales are the
-    :func:`lrx.reduce_on_plateau` scales held now (article 000_dbe525d0cf299df4.txt,
-    "Adam + Reduce on Plateau": the global rate actually in force). Several learning-rate
-    states or scales in one chain multiply. ``optax.inject_hyperparams`` states contribute
-    their ``hyperparams["learning_rate"]`` and ``optax.contrib.reduce_on_plateau`` states
-    their ``scale``.
+
+def learning_rate(opt_state: Any) -> Rate:
+    """The learning rate the last update used (what to log right after a step).
+
+    ``lr = η_last × Π s_last``: ``η_last`` is the rate the last update applied, read from
+    the :func:`lrx.scale_by_learning_rate` state, and ``s_last`` the
+    :func:`lrx.reduce_on_plateau` scale that update applied (article 000, Adam + Reduce on
+    Plateau: the global rate in force). Before any update it is the rate the first update
+    will use. An :func:`lrx.observe` after the last update does not change it (it changes
+    :func:`next_learning_rate`). Several learning-rate states or scales in one chain
+    multiply. An ``optax.inject_hyperparams`` state counts its ``learning_rate`` once
+    (``inject_hyperparams(lrx.adam)`` and ``inject_hyperparams(optax.adam)`` alike);
+    ``optax.contrib.reduce_on_plateau`` states contribute their ``scale``.
 
     Under :func:`lrx.partition` (optax's ``PartitionState``) the result is a dict
     ``label -> learning rate`` (labels whose transform holds no learning rate, such as
@@ -130,12 +172,52 @@ def learning_rate(opt_state: Any) -> jax.Array | dict[str, jax.Array]:
         >>> lrx.learning_rate(state).item()  # 0.05 × 0.5
         0.02500000037252903
     """
-    lr = _resolve(opt_state)
+    lr = _resolve(opt_state, upcoming=False)
     if lr is None:
-        raise ValueError(
-            "opt_state holds no learning rate: found no lrx.scale_by_learning_rate state "
-            "(nor an optax.inject_hyperparams 'learning_rate'). A bare transform such as "
-            "lrx.scale_by_adam() has no learning rate; chain it with "
-            "lrx.scale_by_learning_rate(...) or use an lrx optimizer (lrx.adam, lrx.sgd, ...)."
-        )
+        raise _no_rate()
+    return lr
+
+
+def next_learning_rate(opt_state: Any) -> Rate:
+    """The learning rate the next update will use if no new metric arrives.
+
+    ``lr = η(count) × Π s``: the schedule at the next update's count times the
+    :func:`lrx.reduce_on_plateau` scales held now. This is torch's
+    ``scheduler.get_last_lr()`` after ``scheduler.step()`` (or ``scheduler.step(metric)``).
+    Same rules as :func:`learning_rate` otherwise (dict under :func:`lrx.partition`, works
+    inside ``jit`` and on restored and ``nnx.Optimizer`` states). Under
+    ``optax.inject_hyperparams`` it is the injected ``learning_rate`` (times any plateau
+    scale): exact for a numeric injected value, including one set by hand in
+    ``state.hyperparams``; for an injected *schedule* optax's state keeps only the last
+    value, so give the schedule to the lrx optimizer instead to read its next value.
+
+    Args:
+        opt_state: an optimizer state (any pytree).
+
+    Returns:
+        A float32 scalar array, or a dict of them under ``partition``.
+
+    Raises:
+        ValueError: if the state holds no learning rate.
+
+    Example:
+        A per-epoch plateau observation changes the next rate, not the last one:
+
+        >>> import jax.numpy as jnp, optax, lrx
+        >>> tx = lrx.chain(
+        ...     optax.inject_hyperparams(optax.sgd)(learning_rate=0.1),
+        ...     lrx.reduce_on_plateau(factor=0.5, patience=0),
+        ... )
+        >>> state = tx.init(jnp.zeros(2))
+        >>> _, state = tx.update(jnp.ones(2), state)  # used 0.1
+        >>> state = lrx.observe(lrx.observe(state, 1.0), 2.0)  # plateau: scale 0.5
+        >>> lrx.learning_rate(state).item(), lrx.next_learning_rate(state).item()
+        (0.10000000149011612, 0.05000000074505806)
+
+        With ``lrx.sgd(lrx.step_decay(0.1, step_size=1, gamma=0.5))`` the next rate after
+        the first update is the schedule's next value, 0.05.
+    """
+    lr = _resolve(opt_state, upcoming=True)
+    if lr is None:
+        raise _no_rate()
     return lr

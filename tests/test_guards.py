@@ -215,3 +215,42 @@ def test_state_is_arrays_and_serializes():
     assert all(isinstance(x, jax.Array) for x in jax.tree.leaves(state))
     restored = serialization.from_bytes(tx.init({"w": jnp.ones(2)}), serialization.to_bytes(state))
     chex.assert_trees_all_equal(restored, state)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_poisoned_state_behind_a_finite_update_is_skipped(jit):
+    """A finite gradient of 1e20 overflows Adam's v (g² > float32 max) to inf while the
+    update m/(sqrt(v)+eps) is a finite 0: the step must be skipped, counted, and the state
+    kept, so the next finite gradient trains normally."""
+    tx = lrx.skip_nonfinite(lrx.adam(0.1))
+    update = jax.jit(tx.update) if jit else tx.update
+    state = tx.init(jnp.zeros(2))
+    before = state
+    updates, state = update(jnp.array([1e20, 1.0], jnp.float32), state)
+    np.testing.assert_array_equal(updates, [0.0, 0.0])
+    assert int(state.num_skipped) == 1
+    chex.assert_trees_all_equal(state.inner_state, before.inner_state)
+    # unguarded, the same step commits v = inf and the first parameter never moves again
+    plain = lrx.adam(0.1)
+    u, s = plain.update(jnp.array([1e20, 1.0], jnp.float32), plain.init(jnp.zeros(2)))
+    assert np.isfinite(np.asarray(u)).all() and not np.isfinite(np.asarray(s[0].nu)).all()
+    updates, state = update(jnp.array([1.0, 1.0], jnp.float32), state)
+    np.testing.assert_allclose(updates, [-0.1, -0.1], rtol=1e-5)
+    assert int(state.num_skipped) == 1
+
+
+def test_state_already_infinite_is_not_a_skip():
+    """reduce_on_plateau's best is +inf before its first observation: not a poisoned state."""
+    tx = lrx.skip_nonfinite(lrx.chain(lrx.sgd(0.1), lrx.reduce_on_plateau()))
+    state = tx.init(jnp.zeros(2))
+    updates, state = tx.update(jnp.ones(2), state)
+    np.testing.assert_allclose(updates, [-0.1, -0.1], rtol=1e-6)
+    assert int(state.num_skipped) == 0
+    updates, state = tx.update(jnp.ones(2), state, value=1.0)
+    assert int(state.num_skipped) == 0 and float(state.inner_state[1].best) == 1.0
+
+
+def test_foreign_state_is_a_value_error():
+    tx = lrx.skip_nonfinite(lrx.sgd(0.1))
+    with pytest.raises(ValueError, match="skip_nonfinite: got a state of type"):
+        tx.update(jnp.ones(2), lrx.sgd(0.1).init(jnp.zeros(2)))

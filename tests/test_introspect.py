@@ -18,6 +18,7 @@ import optax
 import pytest
 
 import lrx
+from lrx.transforms.learning_rate import ScaleByLearningRateState
 
 
 def _schedule_np(t):
@@ -56,8 +57,13 @@ class LearningRateTest(chex.TestCase):
         for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale, strict=True)):
             _, state = tx.update(jnp.ones(2), state, value=value)
             np.testing.assert_allclose(read(state), _schedule_np(k) * scale, rtol=1e-6)
-        state = lrx.observe(state, 5.0)  # a later per-epoch observation cuts it again
-        np.testing.assert_allclose(read(state), _schedule_np(3) * 0.125, rtol=1e-6)
+        # A later per-epoch observation cuts the scale for the NEXT update: the rate the last
+        # update used is unchanged (0.2.0: it used to include the new scale).
+        state = lrx.observe(state, 5.0)
+        np.testing.assert_allclose(read(state), _schedule_np(3) * 0.25, rtol=1e-6)
+        if "next_learning_rate" in ScaleByLearningRateState._fields:
+            upcoming = self.variant(lrx.next_learning_rate)(state)
+            np.testing.assert_allclose(upcoming, _schedule_np(4) * 0.125, rtol=1e-6)
 
     @chex.variants(with_jit=True, without_jit=True)
     def test_partition_gives_a_dict_per_label(self):
@@ -71,7 +77,7 @@ class LearningRateTest(chex.TestCase):
                     ),
                     "frozen": optax.set_to_zero(),
                 },
-                {"vision/**": "vision", "text/w": "text", "**": "frozen"},
+                patterns={"vision/**": "vision", "text/w": "text", "**": "frozen"},
             ),
             lrx.reduce_on_plateau(factor=0.5, patience=1),  # global, outside the partition
         )
@@ -93,7 +99,7 @@ class LearningRateTest(chex.TestCase):
 def test_optax_partition_and_nested_partition_keys():
     inner = lrx.partition(
         {"a": lrx.scale_by_learning_rate(0.3), "b": lrx.scale_by_learning_rate(0.4)},
-        {"text/w": "a", "**": "b"},
+        patterns={"text/w": "a", "**": "b"},
     )
     tx = optax.transforms.partition(
         {"text": inner, "vision": lrx.scale_by_learning_rate(0.2)},
@@ -131,7 +137,7 @@ def test_round_trip_through_flax_serialization():
 
     ptx = lrx.partition(
         {"v": lrx.scale_by_learning_rate(0.1), "t": lrx.scale_by_learning_rate(_schedule)},
-        {"vision/**": "v", "**": "t"},
+        patterns={"vision/**": "v", "**": "t"},
     )
     pstate = ptx.init(_params())
     _, pstate = ptx.update(jax.tree.map(jnp.ones_like, _params()), pstate)

@@ -67,10 +67,10 @@ def _tagging(labels):
     return {label: optax.scale(float(i + 1)) for i, label in enumerate(labels)}
 
 
-def _labels_of(tx_labels, params):
+def _labels_of(tx_labels, params, *, patterns=None):
     """The label each parameter got, read back through the updates of ``_tagging``."""
-    names = sorted(set(jax.tree.leaves(tx_labels)))
-    tx = lrx.partition(_tagging(names), tx_labels)
+    names = sorted(set(jax.tree.leaves(tx_labels if patterns is None else patterns)))
+    tx = lrx.partition(_tagging(names), tx_labels, patterns=patterns)
     ones = jax.tree.map(jnp.ones_like, params)
     updates, _ = tx.update(ones, tx.init(params), params)
     return {
@@ -124,8 +124,14 @@ def test_patterns_first_match_wins():
     """The first matching pattern in insertion order gives the label."""
     params = _params()
     labels = _labels_of(
-        {"vision/block_0/bias": "special", "**/bias": "bias", "vision/**": "vision", "**": "rest"},
+        None,
         params,
+        patterns={
+            "vision/block_0/bias": "special",
+            "**/bias": "bias",
+            "vision/**": "vision",
+            "**": "rest",
+        },
     )
     assert labels == {
         "text/bias": "bias",
@@ -136,7 +142,9 @@ def test_patterns_first_match_wins():
         "vision/block_1/kernel": "vision",
     }
     # Reordering changes the winner.
-    labels = _labels_of({"vision/**": "vision", "**/bias": "bias", "**": "rest"}, params)
+    labels = _labels_of(
+        None, params, patterns={"vision/**": "vision", "**/bias": "bias", "**": "rest"}
+    )
     assert labels["vision/block_1/bias"] == "vision"
     assert labels["text/bias"] == "bias"
 
@@ -176,7 +184,7 @@ def test_tuple_and_callable_labels():
 def test_unmatched_paths_listed():
     """Every parameter no pattern matches is listed in the ValueError, with a hint."""
     params = _params()
-    tx = lrx.partition({"v": optax.sgd(1.0)}, {"vision": "v", "**/kernel": "v"})
+    tx = lrx.partition({"v": optax.sgd(1.0)}, patterns={"vision": "v", "**/kernel": "v"})
     with pytest.raises(ValueError, match="no pattern matches 4 parameter path") as err:
         tx.init(params)
     message = str(err.value)
@@ -192,7 +200,7 @@ def test_unmatched_paths_listed():
 def test_unknown_labels():
     """Labels with no transform raise ValueError naming them (eagerly when static)."""
     with pytest.raises(ValueError, match=re.escape("label(s) ['x'] have no transform")):
-        lrx.partition({"v": optax.sgd(1.0)}, {"vision/**": "v", "**": "x"})
+        lrx.partition({"v": optax.sgd(1.0)}, patterns={"vision/**": "v", "**": "x"})
     with pytest.raises(ValueError, match=re.escape("['x']")):
         lrx.partition({"v": optax.sgd(1.0)}, ("v", "x"))
     tx = lrx.partition({"v": optax.sgd(1.0)}, lambda p: jax.tree.map(lambda _: "y", p))
@@ -203,7 +211,9 @@ def test_unknown_labels():
 def test_unused_transforms_allowed():
     """A transform no parameter uses is allowed and leaves updates alone."""
     params = _params()
-    tx = lrx.partition({"all": optax.scale(2.0), "unused": optax.scale(5.0)}, {"**": "all"})
+    tx = lrx.partition(
+        {"all": optax.scale(2.0), "unused": optax.scale(5.0)}, patterns={"**": "all"}
+    )
     updates, _ = tx.update(params, tx.init(params))
     chex.assert_trees_all_close(updates, jax.tree.map(lambda x: 2 * x, params))
 
@@ -218,13 +228,12 @@ def test_unused_transforms_allowed():
 )
 def test_bad_transforms(transforms, labels, match):
     with pytest.raises(ValueError, match=match):
-        lrx.partition(transforms, labels)
+        lrx.partition(transforms, patterns=labels)
 
 
 def test_non_string_pattern_keys():
-    tx = lrx.partition({"a": optax.sgd(1.0)}, {0: "a", 1: "a"})
     with pytest.raises(ValueError, match="keys must be glob pattern strings"):
-        tx.init({"w": jnp.ones(1)})
+        lrx.partition({"a": optax.sgd(1.0)}, patterns={0: "a", 1: "a"})
 
 
 # -- numbers: per-group transforms equal separate optimizers ------------------------------
@@ -248,7 +257,7 @@ def test_article_004_vision_text_torch(lib):
     )
     tx = lrx.partition(
         {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
-        {"vision/**": "vision", "text/**": "text"},
+        patterns={"vision/**": "vision", "text/**": "text"},
     )
     state = tx.init(params)
     p = params
@@ -282,7 +291,7 @@ class VariantTest(chex.TestCase):
         params = _params()
         tx = lrx.partition(
             {"vision": _adam(lib, 1e-2), "text": _sgd(lib, 1e-3, momentum=0.9)},
-            {"vision/**": "vision", "text/**": "text"},
+            patterns={"vision/**": "vision", "text/**": "text"},
         )
         vision_tx, text_tx = _adam(lib, 1e-2), _sgd(lib, 1e-3, momentum=0.9)
         init, update = self.variant(tx.init), self.variant(tx.update)
@@ -315,7 +324,7 @@ class VariantTest(chex.TestCase):
         params = _params()
         tx = lrx.partition(
             {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
-            {"vision/**": "vision", "text/**": "text"},
+            patterns={"vision/**": "vision", "text/**": "text"},
         )
         init, update = self.variant(tx.init), self.variant(tx.update)
         state = init(params)
@@ -377,7 +386,9 @@ class VariantTest(chex.TestCase):
 def test_jit_traces_once_and_caches():
     """Pattern resolution happens at trace time: a second update does not retrace."""
     params = _params()
-    tx = lrx.partition({"v": optax.sgd(0.1), "t": optax.sgd(0.2)}, {"vision/**": "v", "**": "t"})
+    tx = lrx.partition(
+        {"v": optax.sgd(0.1), "t": optax.sgd(0.2)}, patterns={"vision/**": "v", "**": "t"}
+    )
 
     @jax.jit
     @chex.assert_max_traces(n=1)
@@ -409,7 +420,7 @@ def test_flax_linen_train_state():
     assert param_paths(variables)[0] == "params/text/bias"
     tx = lrx.partition(
         {"vision": optax.sgd(1e-2), "text": optax.sgd(1e-3)},
-        {"params/vision/**": "vision", "params/text/**": "text"},
+        patterns={"params/vision/**": "vision", "params/text/**": "text"},
     )
     state = train_state.TrainState.create(apply_fn=model.apply, params=variables, tx=tx)
     grads = jax.tree.map(jnp.ones_like, variables)
@@ -446,7 +457,7 @@ def test_flax_nnx_optimizer():
             "vision": lrx.scale_by_learning_rate(1e-2),
             "text": lrx.scale_by_learning_rate(lrx.step_decay(1e-3, step_size=1, gamma=0.5)),
         },
-        {"vision/**": "vision", "**/bias": "text", "text/kernel": "text"},
+        patterns={"vision/**": "vision", "**/bias": "text", "text/kernel": "text"},
     )
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
 
@@ -525,3 +536,106 @@ def test_layerwise_decay_validation(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         lrx.layerwise_decay(**args)
+
+
+# -- 0.2.0: labels and patterns chosen explicitly ---------------------------------------------
+def _two_towers(head=False):
+    params = {"vision": {"w": jnp.ones(2)}, "text": {"w": jnp.ones(2)}}
+    if head:
+        params["head"] = {"w": jnp.ones(1)}
+    return params
+
+
+def test_label_tree_with_a_new_parameter_names_it_and_the_labels():
+    """0.1.0 read {"vision": "vision", "text": "text"} as patterns once a head was added."""
+    tx = lrx.partition(_tagging(["vision", "text"]), {"vision": "vision", "text": "text"})
+    tx.init(_two_towers())  # a prefix label tree
+    with pytest.raises(ValueError) as err:
+        tx.init(_two_towers(head=True))
+    message = str(err.value)
+    assert "label tree" in message and "  head/w\n" in message
+    assert "labels passed: {'vision': 'vision', 'text': 'text'}" in message
+    assert "no pattern" not in message
+
+
+def test_pattern_error_names_the_paths_and_the_patterns():
+    tx = lrx.partition(_tagging(["v"]), patterns={"vision/**": "v"})
+    with pytest.raises(ValueError) as err:
+        tx.init(_two_towers())
+    message = str(err.value)
+    assert "  text/w\n" in message and "{'vision/**': 'v'}" in message
+
+
+def test_positional_pattern_mapping_is_deprecated_but_works():
+    with pytest.warns(DeprecationWarning, match="patterns="):
+        tx = lrx.partition(_tagging(["v", "t"]), {"vision/**": "v", "**": "t"})
+    updates, _ = tx.update(_two_towers(), tx.init(_two_towers()))
+    assert float(updates["vision"]["w"][0]) == 1.0 and float(updates["text"]["w"][0]) == 2.0
+
+
+def test_labels_and_patterns_are_exclusive():
+    with pytest.raises(ValueError, match="exactly one of labels"):
+        lrx.partition(_tagging(["a"]), {"a": "a"}, patterns={"**": "a"})
+    with pytest.raises(ValueError, match="exactly one of labels"):
+        lrx.partition(_tagging(["a"]))
+
+
+def test_keys_containing_slash_are_keys_not_paths():
+    """flatten_dict(sep="/") style labels: the key "a/b" is one key, never the path a/b."""
+    params = {"a/b": jnp.ones(1), "a": {"b": jnp.ones(1)}}
+    labels = {"a/b": "x", "a": {"b": "y"}}
+    tx = lrx.partition(_tagging(["x", "y"]), labels)
+    updates, _ = tx.update(params, tx.init(params))
+    assert float(updates["a/b"][0]) == 1.0 and float(updates["a"]["b"][0]) == 2.0
+
+
+def test_none_leaves_and_optax_masked():
+    """Label trees optax's partition accepts: None slots, inside optax.masked."""
+    params = {"x": {"w": jnp.ones(2), "b": None}, "y": jnp.ones(1)}
+    labels = {"x": {"w": "a", "b": None}, "y": "b"}
+    tx = lrx.partition(_tagging(["a", "b"]), labels)
+    updates, _ = tx.update(params, tx.init(params))
+    assert float(updates["x"]["w"][0]) == 1.0 and float(updates["y"][0]) == 2.0
+    params = {"x": {"w": jnp.ones(2)}, "y": jnp.ones(1)}
+    inner = lrx.partition(_tagging(["a", "b"]), {"x": {"w": "a"}, "y": "b"})
+    masked = optax.masked(inner, {"x": {"w": True}, "y": False})
+    updates, _ = masked.update(params, masked.init(params))
+    assert float(updates["x"]["w"][0]) == 1.0 and float(updates["y"][0]) == 1.0  # y untouched
+    reference = optax.masked(
+        optax.partition(_tagging(["a", "b"]), {"x": {"w": "a"}, "y": "b"}),
+        {"x": {"w": True}, "y": False},
+    )
+    chex.assert_trees_all_close(updates, reference.update(params, reference.init(params))[0])
+
+
+def test_glob_on_a_very_deep_path_is_not_a_recursion_error():
+    path = "/".join(f"s{i}" for i in range(900))
+    assert glob_match("**/s899", path)
+    assert glob_match("s0/**", path)
+    assert not glob_match("**/nope/**", path)
+
+
+def test_foreign_state_is_a_value_error():
+    tx = lrx.partition(_tagging(["a"]), {"w": "a"})
+    with pytest.raises(ValueError):
+        tx.update({"w": jnp.ones(1)}, lrx.sgd(0.1).init({"w": jnp.ones(1)}))
+
+
+@pytest.mark.parametrize("decay", [1e20, 1e39, float("inf")])
+def test_layerwise_decay_rejects_rates_beyond_float32(decay):
+    with pytest.raises(ValueError, match="decay"):
+        lrx.layerwise_decay(lrx.sgd, 0.1, decay, ["a", "b", "c"])
+
+
+def test_layerwise_decay_accepts_a_traced_decay():
+    params = {"a": jnp.ones(1), "b": jnp.ones(1)}
+
+    @jax.jit
+    def first_updates(decay):
+        tx = lrx.layerwise_decay(lrx.sgd, 1.0, decay, ["a", "b"])
+        return tx.update(jax.tree.map(jnp.ones_like, params), tx.init(params), params)[0]
+
+    updates = first_updates(jnp.float32(0.5))
+    assert float(updates["a"][0]) == -0.5 and float(updates["b"][0]) == -1.0
+    swept = jax.vmap(first_updates)(jnp.array([0.5, 0.25], jnp.float32))
+    np.testing.assert_allclose(swept["a"][:, 0], [-0.5, -0.25])

@@ -23,9 +23,13 @@ import pytest
 from absl.testing import parameterized
 
 import lrx
+from lrx.transforms.learning_rate import ScaleByLearningRateState
 from lrx.transforms.plateau import ReduceOnPlateauState
 from tests.reference import golden
 from tests.reference.gen_plateau import lrx_kwargs, torch_run
+
+# lrx.next_learning_rate reads this field of scale_by_learning_rate's state.
+HAS_NEXT = "next_learning_rate" in ScaleByLearningRateState._fields
 
 GOLDEN = golden.load("plateau")
 CONFIGS = {c["name"]: c for c in GOLDEN["configs"]}
@@ -98,12 +102,19 @@ class GoldenTest(chex.TestCase):
         tx = lrx.chain(lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"]))
         update = self.variant(tx.update)
         observe = self.variant(lrx.observe)
+        if not HAS_NEXT:
+            pytest.skip("needs ScaleByLearningRateState.next_learning_rate")
         state = tx.init(jnp.zeros(2))
+        used = base_lr
         for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
             for _ in range(2):  # two steps per "epoch": the scale holds without value
                 u, state = update(jnp.ones(2), state)
             state = observe(state, jnp.float32(m))
-            np.testing.assert_allclose(float(lrx.learning_rate(state)), torch_lr, rtol=1e-5)
+            # torch's get_last_lr() after scheduler.step(m) is the rate of the next update;
+            # the rate the last update used is the previous epoch's.
+            np.testing.assert_allclose(float(lrx.next_learning_rate(state)), torch_lr, rtol=1e-5)
+            np.testing.assert_allclose(float(lrx.learning_rate(state)), used, rtol=1e-5)
+            used = torch_lr
         u, _ = update(jnp.ones(2), state)
         np.testing.assert_allclose(np.asarray(u), -cfg["lr"][-1] * np.ones(2), rtol=1e-5)
 
@@ -319,6 +330,8 @@ def test_validation(kwargs, name):
 
 def test_nnx_optimizer_update_with_value():
     nnx = pytest.importorskip("flax.nnx")
+    if not HAS_NEXT:
+        pytest.skip("needs ScaleByLearningRateState.next_learning_rate")
     model = nnx.Linear(2, 1, rngs=nnx.Rngs(0))
     tx = lrx.chain(lrx.scale_by_learning_rate(0.1), lrx.reduce_on_plateau(factor=0.5, patience=0))
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)
@@ -346,7 +359,10 @@ def test_nnx_optimizer_update_with_value():
     )
     # observe() updates an nnx optimizer's state in place, also under nnx.jit
     nnx.jit(lambda opt, v: lrx.observe(opt.opt_state, v))(optimizer, jnp.float32(1.0))
-    np.testing.assert_allclose(float(lrx.learning_rate(optimizer.opt_state)), 0.0125, rtol=1e-6)
+    np.testing.assert_allclose(
+        float(lrx.next_learning_rate(optimizer.opt_state)), 0.0125, rtol=1e-6
+    )
+    np.testing.assert_allclose(float(lrx.learning_rate(optimizer.opt_state)), 0.025, rtol=1e-6)
 
 
 def test_adam_plus_plateau_one_liner_trains_and_drops_lr():
@@ -395,3 +411,81 @@ def test_observe_and_value_through_skip_nonfinite():
     u, state = tx.update(jnp.ones(2), state, value=3.0)  # value reaches the inner plateau
     np.testing.assert_allclose(np.asarray(u), [-0.025, -0.025], rtol=1e-6)
     np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.025, rtol=1e-6)
+
+
+def _scales(tx, metrics):
+    state = tx.init(jnp.zeros(2))
+    for m in metrics:
+        _, state = tx.update(jnp.ones(2), state, value=m)
+    return state.scale
+
+
+_METRICS = [1.0, 1.1, 1.2, 1.3, 0.5, 0.6, 0.7]
+
+
+def test_hyperparameters_accept_concrete_arrays():
+    direct = _scales(lrx.reduce_on_plateau(factor=0.5, patience=1, cooldown=1), _METRICS)
+    arrays = lrx.reduce_on_plateau(
+        factor=jnp.float32(0.5),
+        patience=jnp.int32(1),
+        cooldown=np.int64(1),
+        threshold=jnp.float32(1e-4),
+        min_scale=jnp.float32(0.0),
+    )
+    assert float(_scales(arrays, _METRICS)) == float(direct)
+    with pytest.raises(ValueError, match="factor"):
+        lrx.reduce_on_plateau(factor=jnp.float32(1.5))
+
+
+def test_vmap_over_factor_equals_the_loop():
+    factors = jnp.array([0.1, 0.5, 0.9], jnp.float32)
+    run = jax.vmap(lambda f: _scales(lrx.reduce_on_plateau(factor=f, patience=0), _METRICS))
+    looped = [
+        float(_scales(lrx.reduce_on_plateau(factor=float(f), patience=0), _METRICS))
+        for f in factors
+    ]
+    np.testing.assert_allclose(run(factors), looped, rtol=1e-6)
+
+
+def test_traced_hyperparameters_under_jit_and_inject_hyperparams():
+    @jax.jit
+    def scale(factor, patience, threshold, min_scale, cooldown):
+        tx = lrx.reduce_on_plateau(
+            factor=factor,
+            patience=patience,
+            threshold=threshold,
+            min_scale=min_scale,
+            cooldown=cooldown,
+        )
+        return _scales(tx, _METRICS)
+
+    expected = _scales(lrx.reduce_on_plateau(factor=0.5, patience=1, min_scale=0.3), _METRICS)
+    got = scale(jnp.float32(0.5), jnp.int32(1), jnp.float32(1e-4), jnp.float32(0.3), jnp.int32(0))
+    assert float(got) == float(expected)
+    tx = optax.inject_hyperparams(lrx.reduce_on_plateau)(factor=0.5, patience=0)
+    state = tx.init(jnp.zeros(2))
+    for m in [1.0, 2.0]:
+        _, state = tx.update(jnp.ones(2), state, value=m)
+    assert float(state.inner_state.scale) == 0.5
+    state.hyperparams["factor"] = jnp.asarray(0.25)  # changed between steps: takes effect
+    _, state = tx.update(jnp.ones(2), state, value=3.0)
+    assert float(state.inner_state.scale) == 0.125
+
+
+@pytest.mark.parametrize("bad", [10**400, "1.0", [1.0, 2.0], 1 + 2j, jnp.ones(2)])
+def test_observe_rejects_unusable_metrics_with_value_error(bad):
+    state = lrx.reduce_on_plateau().init(jnp.zeros(2))
+    with pytest.raises(ValueError, match="value must be"):
+        lrx.observe(state, bad)
+
+
+def test_observe_accepts_a_large_integer_metric():
+    """3_000_000_000 does not fit int32 (0.1.0 raised OverflowError): it is a float32 metric."""
+    state = lrx.observe(lrx.reduce_on_plateau().init(jnp.zeros(2)), 3_000_000_000)
+    assert float(state.best) == float(np.float32(3e9))
+
+
+def test_foreign_state_is_a_value_error():
+    tx = lrx.reduce_on_plateau()
+    with pytest.raises(ValueError, match="reduce_on_plateau: got a state of type"):
+        tx.update(jnp.ones(2), lrx.sgd(0.1).init(jnp.zeros(2)), value=1.0)

@@ -1,23 +1,24 @@
 """``partition`` (per-group transforms with glob labels) and ``layerwise_decay`` (LLRD).
 
-Layer-wise learning rates (article 003_c528f951556b93fa.txt §2.3 and §4.3): the parameters
+Layer-wise learning rates (article 003 §2.3 and §4.3): the parameters
 ``θ = [θ_1, ..., θ_K]`` are split into ``K`` groups and group ``k`` is updated with its own
-rate, ``θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t})``. Article 004_7dc5a075b1dee1ce.txt
-("实践操作") gives the PyTorch form, different rates for the vision and text models::
+rate, ``θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t})``. Article 004 (its hands-on section) gives
+the PyTorch form, different rates for the vision and text models::
 
     optim.SGD([{'params': vision, 'lr': 1e-2}, {'params': text, 'lr': 1e-3}],
               lr=1e-3, momentum=0.9)
 
 lrx builds on :func:`optax.transforms.partition` (its state is optax's ``PartitionState``,
 ``inner_states`` a dict label -> state, read by :func:`lrx.learning_rate`); what lrx adds is
-how labels are given: glob patterns over '/'-joined parameter paths.
+how labels are given: glob patterns over '/'-joined parameter paths (``patterns=``), or a
+label tree matched by key paths, with errors that say what did not match.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import sys
+import math
+import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
@@ -26,8 +27,9 @@ import jax.numpy as jnp
 import optax
 from optax.transforms import partition as _optax_partition
 
+from lrx._tree import check_state, is_variable
 from lrx._types import ScalarOrSchedule
-from lrx._validate import check_choice, check_float
+from lrx._validate import FLOAT32_MAX, check_choice, check_float, static_value
 from lrx.schedules._base import Schedule, as_schedule_fn
 
 __all__ = ["layerwise_decay", "param_paths", "partition"]
@@ -36,13 +38,6 @@ Labels = Any  # a pytree of labels, a callable params -> labels, or a Mapping pa
 
 
 # -- paths -----------------------------------------------------------------------------------
-def _is_variable(x: Any) -> bool:
-    """True for a ``flax.nnx.Variable`` (treated as one parameter), without importing flax."""
-    nnx = sys.modules.get("flax.nnx")
-    variable = getattr(nnx, "Variable", None) if nnx is not None else None
-    return variable is not None and isinstance(x, variable)
-
-
 def _key_str(key: Any) -> str:
     for attr in ("key", "name", "idx"):  # DictKey / FlattenedIndexKey, GetAttrKey, SequenceKey
         if hasattr(key, attr):
@@ -50,9 +45,21 @@ def _key_str(key: Any) -> str:
     return str(key)
 
 
+def _is_slot(x: Any) -> bool:
+    """One parameter position: an array, an nnx Variable, or an empty slot (``None``, or the
+    ``MaskedNode`` that ``optax.masked`` puts where a parameter is masked out)."""
+    return x is None or isinstance(x, optax.MaskedNode) or is_variable(x)
+
+
+def _keyed(tree: Any) -> tuple[list[tuple[str, ...]], list[Any], Any]:
+    """(key path of each slot as a tuple of segments, the slots, the treedef)."""
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=_is_slot)
+    return [tuple(_key_str(k) for k in path) for path, _ in leaves], [x for _, x in leaves], treedef
+
+
 def _flatten(tree: Any) -> tuple[list[str], Any]:
     """'/'-joined paths of the parameters of ``tree`` (an nnx Variable counts as one)."""
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=_is_variable)
+    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_variable)
     return ["/".join(_key_str(k) for k in path) for path, _ in leaves], treedef
 
 
@@ -95,46 +102,74 @@ def glob_match(pattern: str, path: str) -> bool:
     """
     pat = pattern.split("/")
     seg = path.split("/")
+    # Iterative dynamic programme (no recursion: a path may have thousands of segments).
+    # row[j]: pattern segments pat[i:] match path segments seg[j:].
+    row = [False] * len(seg) + [True]  # i == len(pat): only the empty rest matches
+    for i in range(len(pat) - 1, -1, -1):
+        new = [False] * (len(seg) + 1)
+        for j in range(len(seg), -1, -1):
+            if pat[i] == "**":
+                new[j] = row[j] or (j < len(seg) and new[j + 1])
+            else:
+                new[j] = j < len(seg) and _segment_match(pat[i], seg[j]) and row[j + 1]
+        row = new
+    return row[0]
 
-    @functools.cache
-    def match(i: int, j: int) -> bool:
-        if i == len(pat):
-            return j == len(seg)
-        if pat[i] == "**":
-            # zero segments, or consume one segment and stay on "**"
-            return match(i + 1, j) or (j < len(seg) and match(i, j + 1))
-        return j < len(seg) and _segment_match(pat[i], seg[j]) and match(i + 1, j + 1)
 
-    return match(0, 0)
+def _short(obj: Any, limit: int = 300) -> str:
+    text = repr(obj)
+    return text if len(text) <= limit else text[: limit - 5] + " ...)"
 
 
-def _mapping_as_label_tree(labels: Mapping[Any, Any], params: Any) -> Any | None:
-    """The label pytree a mapping stands for, or ``None`` when the mapping is patterns.
+def _show_path(path: tuple[str, ...]) -> str:
+    return "/".join(path) if path else "<root>"
 
-    A mapping is a label pytree when it has the params' structure or a prefix of it:
-    every parameter path equals, or lies under, exactly one of the mapping's leaf paths
-    and every leaf path is used. Structures are compared by paths, so a plain dict of
-    labels mirrors a ``FrozenDict`` or ``nnx.State`` of the same layout; the result has the
-    params' own tree structure. Any other mapping is patterns.
+
+def _label_tree(labels: Any, params: Any) -> Any:
+    """The label pytree ``labels`` stands for, shaped like ``params``; ``ValueError`` if not.
+
+    ``labels`` has the params' structure or a prefix of it (as optax allows:
+    ``{"vision": "v", "text": "t"}`` labels whole sub-trees). Structures are compared by
+    key paths, segment by segment (a dict key containing '/' is one segment, never a path),
+    so a plain dict of labels mirrors a ``FrozenDict`` or ``nnx.State`` of the same layout.
+    Empty slots (``None``, optax's ``MaskedNode``) take the label at their position, or
+    stay empty when ``labels`` has none there.
     """
-    label_leaves, _ = jax.tree_util.tree_flatten_with_path(labels)
-    by_path = {"/".join(_key_str(k) for k in path): label for path, label in label_leaves}
-    paths, treedef = _flatten(params)
-    resolved: list[Hashable] = []
-    used: set[str] = set()
-    for path in paths:
-        segments = path.split("/")
-        hits = [
-            prefix
-            for prefix in ("/".join(segments[:i]) for i in range(len(segments), 0, -1))
-            if prefix in by_path
+    label_paths, label_leaves, _ = _keyed(labels)
+    by_path = dict(zip(label_paths, label_leaves, strict=True))
+    paths, slots, treedef = _keyed(params)
+    resolved: list[Any] = []
+    used: set[tuple[str, ...]] = set()
+    missing: list[tuple[str, ...]] = []
+    for path, slot in zip(paths, slots, strict=True):
+        hits = [path[:i] for i in range(len(path), -1, -1) if path[:i] in by_path]
+        if hits:
+            used.add(hits[0])
+            label = by_path[hits[0]]
+            resolved.append(slot if slot is None else label)
+        elif slot is None or isinstance(slot, optax.MaskedNode):
+            resolved.append(slot if slot is None else None)
+        else:
+            missing.append(path)
+            resolved.append(None)
+    extra = [p for p in label_paths if p not in used and by_path[p] is not None]
+    if missing or extra:
+        lines = [
+            "partition: labels is a label tree but does not match the params' structure.",
         ]
-        if len(hits) != 1:
-            return None
-        used.add(hits[0])
-        resolved.append(by_path[hits[0]])
-    if used != set(by_path):
-        return None
+        if missing:
+            lines.append(f"parameters with no label ({len(missing)}):")
+            lines += [f"  {_show_path(p)}" for p in missing[:20]]
+            lines += [f"  ... and {len(missing) - 20} more"] if len(missing) > 20 else []
+        if extra:
+            lines.append(f"labels at paths that are not parameters ({len(extra)}):")
+            lines += [f"  {_show_path(p)}" for p in extra[:20]]
+        lines.append(f"labels passed: {_short(labels)}")
+        lines.append(
+            "Give every parameter (or a sub-tree above it) a label, use a callable "
+            "params -> labels, or pass glob patterns with patterns={...}."
+        )
+        raise ValueError("\n".join(lines))
     return treedef.unflatten(resolved)
 
 
@@ -162,7 +197,7 @@ def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> list[Has
         raise ValueError(
             f"partition: no pattern matches {len(unmatched)} parameter path(s):\n"
             + "".join(f"  {path}\n" for path in unmatched)
-            + f"patterns (first match wins): {list(patterns)}\n"
+            + f"patterns passed (first match wins): {_short(dict(patterns))}\n"
             + "".join(f"hint: {h}\n" for h in hints)
             + "Add patterns for them, or '**' as the last pattern to catch the rest."
         )
@@ -172,10 +207,7 @@ def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> list[Has
 def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
     bad = [k for k in patterns if not isinstance(k, str)]
     if bad:
-        raise ValueError(
-            "labels is a mapping whose structure differs from the params', so its keys must "
-            f"be glob pattern strings, got {bad!r}"
-        )
+        raise ValueError(f"patterns keys must be glob pattern strings, got {bad!r}")
 
 
 def _check_known(used: Any, transforms: Mapping[Any, Any], where: str = "") -> None:
@@ -193,12 +225,13 @@ class _PatternLabels:
 
     def __init__(self, patterns: Mapping[str, Hashable], transforms: Mapping[Any, Any]):
         _check_pattern_keys(patterns)
+        _check_known(patterns.values(), transforms)  # the labels are known now
         self.patterns = dict(patterns)
         self.transforms = transforms
         self._cache: dict[Any, list[Hashable]] = {}
 
     def __call__(self, params: Any) -> Any:
-        leaves, treedef = jax.tree_util.tree_flatten(params, is_leaf=_is_variable)
+        leaves, treedef = jax.tree_util.tree_flatten(params, is_leaf=is_variable)
         del leaves
         try:
             cached = self._cache.get(treedef)
@@ -214,16 +247,28 @@ class _PatternLabels:
         return jax.tree_util.tree_unflatten(treedef, cached)
 
 
+_GLOB = ("*", "?", "[")
+
+
+def _looks_like_patterns(labels: Any) -> bool:
+    """A mapping whose string keys use glob syntax: 0.1.0's positional pattern mapping."""
+    return (
+        isinstance(labels, Mapping)
+        and bool(labels)
+        and all(isinstance(k, str) for k in labels)
+        and any(c in k for k in labels for c in _GLOB)
+        and all(not isinstance(v, Mapping) for v in labels.values())
+    )
+
+
 class _Labels:
-    """Label resolution for :func:`partition`: pytree, callable or pattern mapping."""
+    """Label resolution for :func:`partition`: a label pytree or a callable."""
 
     def __init__(self, labels: Labels, transforms: Mapping[Any, Any]):
         self.labels = labels
         self.transforms = transforms
-        self._patterns: _PatternLabels | None = None
         self._is_fn = callable(labels) and not isinstance(labels, Mapping)
         if not self._is_fn:
-            # a static pytree of labels or of patterns -> labels: its labels are known now
             _check_known(jax.tree.leaves(labels), transforms)
 
     def __call__(self, params: Any) -> Any:
@@ -231,46 +276,46 @@ class _Labels:
             labels = self.labels(params)
             _check_known(jax.tree.leaves(labels), self.transforms, " returned by labels(params)")
             return labels
-        if not isinstance(self.labels, Mapping):
-            return self.labels
-        tree = _mapping_as_label_tree(self.labels, params)
-        if tree is not None:
-            return tree
-        if self._patterns is None:
-            self._patterns = _PatternLabels(self.labels, self.transforms)
-        return self._patterns(params)
+        return _label_tree(self.labels, params)
 
 
 def partition(
     transforms: Mapping[Any, optax.GradientTransformation],
-    labels: Labels,
+    labels: Labels = None,
+    *,
+    patterns: Mapping[str, Hashable] | None = None,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Apply a different transform to each group of parameters (layer-wise learning rates).
 
-    Formula (article 003_c528f951556b93fa.txt §4.3): with the parameters split into groups
+    Formula (article 003 §4.3): with the parameters split into groups
     ``θ = [θ_1, ..., θ_K]``, group ``k`` follows its own transform, e.g.
     ``θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t})`` with a per-group rate ``η_k``. This is
-    torch's ``param_groups`` (article 004_7dc5a075b1dee1ce.txt, "实践操作"), built on
-    :func:`optax.transforms.partition`.
+    torch's ``param_groups`` (article 004), built on :func:`optax.transforms.partition`.
 
-    ``labels`` says which group each parameter belongs to, in one of three forms:
+    Which group each parameter belongs to is given in exactly one of two ways, chosen
+    explicitly (the meaning never depends on the params):
 
-    * a mapping from glob patterns over '/'-joined parameter paths to labels, e.g.
-      ``{"vision/**": "vision", "**/bias": "no_decay", "**": "rest"}``. The first
-      matching pattern wins (mappings keep insertion order). ``*`` matches within one path
-      segment, a whole segment ``**`` matches any number of segments (zero included);
+    * ``labels``: a pytree of labels with the params' structure or a prefix of it (as
+      optax allows: ``{"vision": "v", "text": "t"}`` labels whole sub-trees), or a callable
+      ``params -> labels``. Every label tree ``optax.transforms.partition`` accepts works:
+      ``None`` slots, optax's ``MaskedNode`` (inside ``optax.masked``), a plain dict
+      mirroring a ``FrozenDict`` or ``nnx.State``. Trees are compared key by key (a dict
+      key containing '/' is one key, never a path). A parameter without a label raises
+      ``ValueError`` naming it and showing the labels passed.
+    * ``patterns=``: a mapping from glob patterns over '/'-joined parameter paths to
+      labels, e.g. ``{"vision/**": "vision", "**/bias": "no_decay", "**": "rest"}``. The
+      first matching pattern wins (mappings keep insertion order). ``*`` matches within one
+      path segment, a whole segment ``**`` matches any number of segments (zero included);
       ``?`` and ``[...]`` as in :mod:`fnmatch`. A path joins dict keys, dataclass / flax
-      struct attribute names and sequence indices with '/'
-      (``params/Dense_0/kernel``); an ``nnx.Variable`` is one parameter. A parameter no
-      pattern matches raises ``ValueError`` listing every unmatched path;
-    * a pytree of labels with the params' structure, or a prefix of it (as optax allows:
-      ``{"vision": "v", "text": "t"}`` labels whole sub-trees). A mapping is such a pytree
-      when its structure equals the params' or a prefix of it, compared by paths (so a
-      plain dict mirrors a ``FrozenDict`` or ``nnx.State``); any other mapping is patterns;
-    * a callable ``params -> labels`` returning such a pytree.
+      struct attribute names and sequence indices with '/' (``params/Dense_0/kernel``); an
+      ``nnx.Variable`` is one parameter. A parameter no pattern matches raises
+      ``ValueError`` listing every unmatched path and the patterns passed.
 
-    Patterns are resolved on the static tree structure when ``init``/``update`` are traced
-    (cached per structure): nothing is added to the compiled step.
+    Deprecated: a glob pattern mapping passed as ``labels`` (0.1.0) still works, with a
+    ``DeprecationWarning``; pass it as ``patterns=`` instead.
+
+    Labels and patterns are resolved on the static tree structure when ``init``/``update``
+    are traced (patterns cached per structure): nothing is added to the compiled step.
 
     Args:
         transforms: mapping label -> ``GradientTransformation`` (each may be an lrx or optax
@@ -278,7 +323,8 @@ def partition(
             but missing here raise ``ValueError`` naming them (at construction for
             pattern / pytree labels, at ``init`` for a callable); unused entries are allowed
             and keep an empty state.
-        labels: patterns, a label pytree or a callable, as above.
+        labels: a label pytree or a callable, as above.
+        patterns: glob patterns -> labels, as above (keyword only).
 
     Returns:
         A ``GradientTransformationExtraArgs`` (extra keyword arguments such as ``value=``
@@ -287,8 +333,8 @@ def partition(
         :func:`lrx.learning_rate` reads it as a dict label -> learning rate.
 
     Raises:
-        ValueError: for an unmatched parameter path, an unknown label, or a pattern mapping
-            with non-string keys.
+        ValueError: for a parameter without a label, an unknown label, both or neither of
+            ``labels`` and ``patterns``, or a pattern mapping with non-string keys.
 
     Example:
         Article 004's two learning rates, the vision model at 1e-2 and the text model at
@@ -298,7 +344,7 @@ def partition(
         >>> params = {"vision": {"w": jnp.ones(2)}, "text": {"w": jnp.ones(2)}}
         >>> tx = lrx.partition(
         ...     {"vision": lrx.sgd(1e-2, momentum=0.9), "text": lrx.sgd(1e-3, momentum=0.9)},
-        ...     {"vision/**": "vision", "text/**": "text"})
+        ...     {"vision": "vision", "text": "text"})  # a label tree (a prefix of params)
         >>> state = tx.init(params)
         >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state, params)
         >>> updates["vision"]["w"].tolist()  # -1e-2 * g
@@ -307,6 +353,14 @@ def partition(
         [-0.0010000000474974513, -0.0010000000474974513]
         >>> {k: v.item() for k, v in sorted(lrx.learning_rate(state).items())}
         {'text': 0.0010000000474974513, 'vision': 0.009999999776482582}
+
+        The same with glob patterns:
+
+        >>> tx = lrx.partition(
+        ...     {"vision": lrx.sgd(1e-2), "text": lrx.sgd(1e-3)},
+        ...     patterns={"vision/**": "vision", "**": "text"})
+        >>> sorted(lrx.learning_rate(tx.init(params)))
+        ['text', 'vision']
     """
     if not isinstance(transforms, Mapping):
         raise ValueError(
@@ -318,32 +372,76 @@ def partition(
         if not isinstance(tx, optax.GradientTransformation):
             raise ValueError(f"transforms[{label!r}] must be a GradientTransformation, got {tx!r}")
     transforms = dict(transforms)
-    resolver = _Labels(labels, transforms)
-    return _optax_partition(transforms, resolver)
+    if isinstance(labels, _PatternLabels) and patterns is None:
+        return _checked(_optax_partition(transforms, labels))  # layerwise_decay's resolver
+    if (labels is None) == (patterns is None):
+        raise ValueError(
+            "partition: pass exactly one of labels (a label tree or a callable) and "
+            f"patterns (glob pattern -> label), got labels={_short(labels)} and "
+            f"patterns={_short(patterns)}"
+        )
+    if patterns is None and _looks_like_patterns(labels):
+        warnings.warn(
+            "partition(transforms, {glob: label}) is deprecated: a mapping passed as labels "
+            "is a label tree; pass glob patterns as partition(transforms, patterns={...})",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        patterns, labels = labels, None
+    if patterns is not None:
+        if not isinstance(patterns, Mapping):
+            raise ValueError(
+                f"patterns must be a mapping glob pattern -> label, got {_short(patterns)}"
+            )
+        resolver: Any = _PatternLabels(patterns, transforms)
+    else:
+        resolver = _Labels(labels, transforms)
+    return _checked(_optax_partition(transforms, resolver))
+
+
+def _checked(tx: optax.GradientTransformationExtraArgs) -> optax.GradientTransformationExtraArgs:
+    """``tx`` whose update rejects a state that is not a ``PartitionState`` (ValueError)."""
+
+    def update_fn(updates: Any, state: Any, params: Any = None, **extra: Any) -> Any:
+        check_state("partition", state, optax.transforms.PartitionState)
+        return tx.update(updates, state, params, **extra)
+
+    return optax.GradientTransformationExtraArgs(tx.init, update_fn)
 
 
 # -- layer-wise learning-rate decay ----------------------------------------------------------
-@dataclasses.dataclass(frozen=True)
-class _ScaledSchedule:
-    """``count -> factor * schedule(count)`` (float32), a jittable scaled learning rate."""
-
-    schedule: Callable[[jax.Array], Any]
-    factor: float
-
-    def __call__(self, count: Any) -> jax.Array:
-        return jnp.asarray(self.schedule(count), jnp.float32) * jnp.float32(self.factor)
-
-    def __repr__(self) -> str:
-        return f"{self.factor!r} * {self.schedule!r}"
-
-
-def _scaled(learning_rate: ScalarOrSchedule, factor: float) -> ScalarOrSchedule:
+def _scaled(learning_rate: ScalarOrSchedule, factor: Any) -> ScalarOrSchedule:
+    """``factor · learning_rate``: a schedule stays a (printable, serializable) Schedule."""
+    if isinstance(learning_rate, Schedule):
+        return factor * learning_rate
     if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
         return check_float("learning_rate", learning_rate, lo=0.0) * factor
-    if isinstance(learning_rate, Schedule) or callable(learning_rate):
-        return _ScaledSchedule(learning_rate, factor)
+    if callable(learning_rate):
+        fn = learning_rate
+
+        def scaled(count: Any) -> jax.Array:
+            return jnp.asarray(fn(count), jnp.float32) * jnp.asarray(factor, jnp.float32)
+
+        return scaled
     as_schedule_fn(learning_rate)  # validates a scalar array
-    return jnp.asarray(learning_rate, jnp.float32) * jnp.float32(factor)
+    return jnp.asarray(learning_rate, jnp.float32) * jnp.asarray(factor, jnp.float32)
+
+
+def _check_decay_range(decay: float, n: int, learning_rate: Any) -> None:
+    """Every layer's factor ``decay^{n-1-k}`` (and constant rate) must be finite in float32."""
+    try:
+        largest = max(decay ** (n - 1), 1.0)
+    except OverflowError:
+        largest = math.inf
+    rate = static_value(learning_rate) if not callable(learning_rate) else None
+    if rate is not None:
+        largest *= max(float(rate), 1.0)
+    if not largest <= FLOAT32_MAX:
+        raise ValueError(
+            f"decay={decay!r} over {n} layers gives a learning-rate factor decay**{n - 1} "
+            f"(times the learning rate) of {largest:.3g}, beyond float32 range "
+            f"({FLOAT32_MAX:.3g}): the rates would be inf; use a decay closer to 1"
+        )
 
 
 def layerwise_decay(
@@ -359,7 +457,7 @@ def layerwise_decay(
     Formula: with ``n`` layers ordered from the input (``k = 0``) to the output
     (``k = n−1``), layer ``k`` trains with ``η_k = η · decay^{n−1−k}``, ``η`` the
     ``learning_rate`` (a schedule is scaled at every step: ``η_k(t) = η(t) · decay^{n−1−k}``).
-    This is the per-group rate ``η_k`` of article 003_c528f951556b93fa.txt §2.3/§4.3 set by
+    This is the per-group rate ``η_k`` of article 003 §2.3/§4.3 set by
     one rule, as in the fine-tuning recipes of ELECTRA (Clark et al., 2020) and BEiT (Bao et
     al., 2022) with ``decay`` around 0.65–0.9. ``decay > 1`` gives the lower layers the larger
     rates, the alternative article 003 §2.3 mentions.
@@ -373,7 +471,9 @@ def layerwise_decay(
             ``functools.partial(lrx.adamw, weight_decay=0.05)``; called once per layer.
         learning_rate: ``η``, the top layer's rate: a float >= 0, a scalar array, an
             :class:`lrx.Schedule` or a jittable ``count -> lr``.
-        decay: the per-layer factor, a finite float > 0 (``1`` gives every layer ``η``).
+        decay: the per-layer factor, a finite float > 0 (``1`` gives every layer ``η``)
+            such that every layer's rate is finite in float32; a concrete array or a
+            tracer (``jax.vmap`` over ``decay``) is accepted, its range then unchecked.
         layers: ``n >= 1`` entries ordered from the bottom (input) layer to the top
             (output) layer; each is a glob pattern or a sequence of patterns (the syntax of
             :func:`partition`), e.g. ``["embed/**", "blocks_0/**", "blocks_1/**",
@@ -425,6 +525,8 @@ def layerwise_decay(
     if default != "error":
         patterns.setdefault("**", f"layer_{n - 1}" if default == "top" else "layer_0")
     as_schedule_fn(learning_rate)  # validate eagerly
+    if static_value(decay) is not None:
+        _check_decay_range(float(decay), n, learning_rate)
     transforms = {
         f"layer_{k}": optimizer(_scaled(learning_rate, decay ** (n - 1 - k))) for k in range(n)
     }

@@ -1,21 +1,23 @@
 """``reduce_on_plateau`` and ``observe``: cut the learning rate when a metric stops improving.
 
-Article 002_e217ffe235a88214.txt ("ReduceLROnPlateau - 自适应平台衰减") describes the
-scheduler that watches a validation metric and lowers the learning rate only when progress
-stalls; article 000_dbe525d0cf299df4.txt recommends it on top of Adam ("自适应学习率 + 学习率
-调度 ... Reduce on Plateau"). The semantics are torch's ``ReduceLROnPlateau`` in scale space:
+Article 002 describes the scheduler that watches a validation metric and lowers the
+learning rate only when progress stalls; article 000 recommends it on top of Adam. The
+semantics are torch's ``ReduceLROnPlateau`` in scale space:
 ``lr = base_lr * scale`` and ``min_lr = base_lr * min_scale``.
 """
 
 from __future__ import annotations
 
+import numbers
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from lrx._counters import safe_increment, zero_count
+from lrx._tree import check_state, is_variable
 from lrx._validate import check_choice, check_float, check_int
 
 __all__ = ["ReduceOnPlateauState", "observe", "reduce_on_plateau"]
@@ -28,7 +30,11 @@ class ReduceOnPlateauState(NamedTuple):
     advance a state on its own, and a restored checkpoint resumes exactly.
 
     Attributes:
-        scale: float32, the multiplier applied to updates now (1 at init).
+        scale: float32, the multiplier the next update applies (1 at init).
+        last_scale: float32, the multiplier the last update applied (read by
+            :func:`lrx.learning_rate`; equal to ``scale`` until the first update).
+        updated: bool, whether an update has been applied (``observe`` before the first
+            update moves ``last_scale`` with ``scale``).
         best: float32, best metric seen so far (``+inf`` in min mode, ``-inf`` in max mode
             at init; torch's ``best``).
         num_bad_epochs: int32, observations since the last improvement (torch's
@@ -46,6 +52,8 @@ class ReduceOnPlateauState(NamedTuple):
     """
 
     scale: jax.Array
+    last_scale: jax.Array
+    updated: jax.Array
     best: jax.Array
     num_bad_epochs: jax.Array
     cooldown_counter: jax.Array
@@ -65,8 +73,26 @@ def _is_plateau(x: Any) -> bool:
 
 
 def _as_metric(value: Any) -> jax.Array:
-    if jnp.ndim(value) != 0:
+    """``value`` as a float32 scalar; ``ValueError`` for anything that is not one."""
+    if isinstance(value, (bool, np.bool_, str, list, tuple, dict)) or value is None:
+        raise ValueError(f"value must be a real scalar metric, got {value!r}")
+    if isinstance(value, (numbers.Integral, np.integer)):
+        try:
+            value = float(value)  # 3_000_000_000 does not fit int32; 10**400 not a float
+        except OverflowError:
+            raise ValueError(
+                f"value must be a metric representable as float32, got an integer of "
+                f"{len(str(abs(int(value))))} digits"
+            ) from None
+    try:
+        ndim = jnp.ndim(value)
+    except TypeError:
+        raise ValueError(f"value must be a real scalar metric, got {value!r}") from None
+    if ndim != 0:
         raise ValueError(f"value must be a scalar metric, got an array of shape {jnp.shape(value)}")
+    dtype = jnp.result_type(value)
+    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+        raise ValueError(f"value must be a real scalar metric, got dtype {dtype}")
     return jnp.asarray(value).astype(jnp.float32)
 
 
@@ -97,6 +123,7 @@ def _observe(state: ReduceOnPlateauState, value: jax.Array) -> ReduceOnPlateauSt
 
     return state._replace(
         scale=scale,
+        last_scale=jnp.where(state.updated, state.last_scale, scale),
         best=best,
         num_bad_epochs=num_bad,
         cooldown_counter=cooldown_counter,
@@ -117,10 +144,10 @@ def reduce_on_plateau(
 ) -> optax.GradientTransformationExtraArgs:
     r"""Multiply updates by a scale that drops by ``factor`` when a metric plateaus.
 
-    Article 002_e217ffe235a88214.txt (ReduceLROnPlateau - 自适应平台衰减): monitor a
-    validation metric and lower the learning rate only when it stops improving; article
-    000_dbe525d0cf299df4.txt recommends it on top of Adam. Each observation ``v`` of the
-    metric runs torch's ``ReduceLROnPlateau.step(v)`` on the scale ``s`` (``s_0 = 1``):
+    Article 002 (adaptive plateau decay): monitor a validation metric and lower the
+    learning rate only when it stops improving; article 000 recommends it on top of Adam.
+    Each observation ``v`` of the metric runs torch's ``ReduceLROnPlateau.step(v)`` on the
+    scale ``s`` (``s_0 = 1``):
 
     * better: ``v < best·(1 − threshold)`` (min, rel), ``v < best − threshold`` (min, abs),
       ``v > best·(1 + threshold)`` (max, rel), ``v > best + threshold`` (max, abs);
@@ -142,6 +169,13 @@ def reduce_on_plateau(
     scaled by the resulting scale — one call per epoch with the epoch's validation metric
     is torch's ``scheduler.step(metric)`` between epochs. Without ``value`` the scale holds,
     so per-step updates can run between per-epoch observations made with :func:`observe`.
+
+    Feed it a per-epoch metric: a noisy per-step minibatch loss with a small ``patience``
+    counts noise as plateaus and collapses the scale (docs/plateau.md measures the trap).
+
+    ``factor``, ``threshold``, ``min_scale``, ``eps``, ``patience`` and ``cooldown`` may be
+    concrete JAX arrays or tracers (``jax.vmap`` over ``factor``,
+    ``optax.inject_hyperparams``); tracers are used as data and their range is not checked.
 
     Args:
         factor: multiplier applied at each reduction, in ``(0, 1)``. Default ``0.1``.
@@ -177,13 +211,15 @@ def reduce_on_plateau(
         >>> state.scale.item(), state.best.item(), u.tolist()
         (0.5, 0.5, [0.5, 0.5])
 
-        Adam + Reduce on Plateau (article 000) in one line, observed once per epoch:
+        Adam + Reduce on Plateau (article 000) in one line, observed once per epoch;
+        ``learning_rate`` is the rate the last update used, ``next_learning_rate`` the rate
+        the next one will use (torch's ``get_last_lr()`` after ``scheduler.step()``):
 
         >>> opt = lrx.chain(lrx.adam(1e-3), lrx.reduce_on_plateau(patience=5))
         >>> state = opt.init(jnp.zeros(2))
         >>> for val_loss in [0.9, 0.8] + [0.85] * 6:  # 6 epochs without progress > 5
         ...     state = lrx.observe(state, val_loss)
-        >>> round(lrx.learning_rate(state).item(), 8)
+        >>> round(lrx.learning_rate(state).item(), 8)  # no update yet: the first one's rate
         0.0001
     """
     factor = check_float("factor", factor, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
@@ -196,23 +232,31 @@ def reduce_on_plateau(
     eps = check_float("eps", eps, lo=0.0)
     maximize = mode == "max"
 
+    def hyper() -> dict[str, jax.Array]:
+        f32 = jnp.float32
+        return {
+            "factor": jnp.asarray(factor, f32),
+            "patience": jnp.asarray(patience, jnp.int32),
+            "threshold": jnp.asarray(threshold, f32),
+            "cooldown": jnp.asarray(cooldown, jnp.int32),
+            "min_scale": jnp.asarray(min_scale, f32),
+            "eps": jnp.asarray(eps, f32),
+            "maximize": jnp.asarray(maximize),
+            "relative": jnp.asarray(threshold_mode == "rel"),
+        }
+
     def init_fn(params: optax.Params) -> ReduceOnPlateauState:
         del params
         f32 = jnp.float32
         return ReduceOnPlateauState(
             scale=jnp.ones([], f32),
+            last_scale=jnp.ones([], f32),
+            updated=jnp.asarray(False),
             best=jnp.asarray(-jnp.inf if maximize else jnp.inf, f32),
             num_bad_epochs=zero_count(),
             cooldown_counter=zero_count(),
             count=zero_count(),
-            factor=jnp.asarray(factor, f32),
-            patience=jnp.asarray(patience, jnp.int32),
-            threshold=jnp.asarray(threshold, f32),
-            cooldown=jnp.asarray(cooldown, jnp.int32),
-            min_scale=jnp.asarray(min_scale, f32),
-            eps=jnp.asarray(eps, f32),
-            maximize=jnp.asarray(maximize),
-            relative=jnp.asarray(threshold_mode == "rel"),
+            **hyper(),
         )
 
     def update_fn(
@@ -224,11 +268,15 @@ def reduce_on_plateau(
         **extra_args: Any,
     ) -> tuple[optax.Updates, ReduceOnPlateauState]:
         del params, extra_args
+        check_state("reduce_on_plateau", state, ReduceOnPlateauState)
+        # The factory's hyperparameters win over the stored copies, so that values changed
+        # between steps (optax.inject_hyperparams rebuilds the factory) take effect.
+        state = state._replace(**hyper())
         if value is not None:
             state = _observe(state, _as_metric(value))
         scale = state.scale
         updates = jax.tree.map(lambda u: u * scale.astype(u.dtype), updates)
-        return updates, state
+        return updates, state._replace(last_scale=scale, updated=jnp.asarray(True))
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
@@ -263,7 +311,7 @@ def observe(opt_state: Any, value: Any) -> Any:
         >>> tx = lrx.chain(lrx.scale_by_learning_rate(0.1), lrx.reduce_on_plateau(patience=0))
         >>> state = tx.init(jnp.zeros(2))
         >>> state = lrx.observe(lrx.observe(state, 1.0), 2.0)  # worse: 1 bad > patience 0
-        >>> lrx.learning_rate(state).item()
+        >>> lrx.learning_rate(state).item()  # no update yet: the first one's rate
         0.010000000707805157
     """
     metric = _as_metric(value)
@@ -284,19 +332,14 @@ def observe(opt_state: Any, value: Any) -> Any:
     )
 
 
-def _is_variable(x: Any) -> bool:
-    # flax.nnx Variables (nnx.Optimizer's opt_state leaves), detected without importing flax.
-    return hasattr(x, "get_value") and hasattr(x, "set_value")
-
-
 def _observe_any(state: ReduceOnPlateauState, metric: jax.Array) -> ReduceOnPlateauState:
     """``_observe``; a state whose leaves are nnx Variables is updated in place."""
-    if not any(_is_variable(x) for x in state):
+    if not any(is_variable(x) for x in state):
         return _observe(state, metric)
     leaves: tuple[Any, ...] = tuple(state)  # arrays or nnx Variables, not only jax.Array
-    values = ReduceOnPlateauState(*(x.get_value() if _is_variable(x) else x for x in leaves))
+    values = ReduceOnPlateauState(*(x.get_value() if is_variable(x) else x for x in leaves))
     new = _observe(values, metric)
     for var, value in zip(leaves, new, strict=True):
-        if _is_variable(var):
+        if is_variable(var):
             var.set_value(value)
     return state

@@ -15,7 +15,7 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-GROUPS = ["optim", "schedules", "plateau", "peers"]
+GROUPS = ["optim", "schedules", "plateau", "peers", "next_lr"]
 
 
 def main(argv: list[str]) -> None:
