@@ -252,9 +252,10 @@ def worker(args: argparse.Namespace) -> None:
     )
 
     def init_state(params: Any) -> Any:
-        # Eager init: moments are zeros_like(param), so sharded like their params. Scalars
-        # (counts, plateau fields) are made on this process's default device: lift them to
-        # replicated global arrays so every leaf lives on the global mesh.
+        # Eager init: moments are zeros_like(param), so sharded like their params. Scalar
+        # leaves (counts, the plateau's fields) are made on this process's default device;
+        # jit would accept them as they are, but a checkpoint restored to their shardings
+        # would pin them to one local device each. Make them replicated global arrays.
         state = optimizer.init(params)
         return jax.tree.map(
             lambda s: (

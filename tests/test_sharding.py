@@ -37,7 +37,8 @@ def worker_env() -> dict[str, str]:
 
     env = dict(os.environ)
     if jax.default_backend() != "cpu" and jax.device_count() >= 8:
-        env["JAX_PLATFORMS"] = os.environ.get("JAX_PLATFORMS", "")
+        # The same platform ("gpu" is JAX's alias for cuda/rocm); never "" (CPU to the worker).
+        env["JAX_PLATFORMS"] = os.environ.get("JAX_PLATFORMS") or jax.default_backend()
         env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"  # this process holds memory too
     else:
         flags = re.sub(r"--xla_force_host_platform_device_count=\S*", "", env.get("XLA_FLAGS", ""))
