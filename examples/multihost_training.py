@@ -130,6 +130,8 @@ def start_runtime(args: argparse.Namespace) -> None:
     if args.coordinator is None:
         return  # one process: whatever devices JAX finds
     # CPU collectives between processes go through gloo (TCP); GPUs use NCCL on their own.
+    # Gloo listens on the address the machine's host name resolves to (127.0.0.1 on the
+    # development machine; traffic between two processes of one host stays on that host).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     host = args.coordinator.rsplit(":", 1)[0]
     loopback = host in ("127.0.0.1", "localhost", "::1")
