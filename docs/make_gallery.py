@@ -4,7 +4,7 @@
 
 One small PNG per lrx schedule (about 600x300 px), plus
 ``schedule_article002_summary.png``: the five-scheduler visual summary of
-002_e217ffe235a88214.txt (StepLR 0.1 halved every 20 epochs, ExponentialLR 0.95, cosine
+article 002 (StepLR 0.1 halved every 20 epochs, ExponentialLR 0.95, cosine
 annealing, ReduceLROnPlateau on a scripted validation loss, cyclical 0.001-0.1 over a
 40-epoch cycle; 100 epochs). Curves are drawn with ``lrx.plot.schedules``.
 """
@@ -79,11 +79,30 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
             "T_0=40, peak_decay=0.6": lrx.cosine_warm_restarts(0.1, 40, peak_decay=0.6),
         },
     ),
+    "cosine_warm_restarts_peers": (
+        250,
+        {
+            "Keras: T_mult=1.5, eta_min=0.03, peak_decay=0.5, floor_relative": (
+                lrx.cosine_warm_restarts(0.1, 20, 1.5, 0.03, 0.5, floor_relative=True)
+            ),
+            "timm: T_mult=1.5, eta_min=0.03, peak_decay=0.5, cycle_limit=3": (
+                lrx.cosine_warm_restarts(0.1, 20, 1.5, 0.03, 0.5, cycle_limit=3)
+            ),
+            "timm: T_0=60, k_decay=3, cycle_limit=2": lrx.cosine_warm_restarts(
+                0.1, 60, k_decay=3.0, cycle_limit=2
+            ),
+        },
+    ),
     "polynomial_decay": (
         200,
         {
             f"polynomial_decay(0.1, 150, power={p})": lrx.polynomial_decay(0.1, 150, power=p)
             for p in (0.5, 1.0, 2.0)
+        }
+        | {
+            "polynomial_decay(0.1, 40, 2.0, 0.01, cycle=True) (Keras)": lrx.polynomial_decay(
+                0.1, 40, 2.0, 0.01, cycle=True
+            )
         },
     ),
     "linear_schedule": (
@@ -122,12 +141,30 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
             ),
         },
     ),
+    "warmup_shapes": (
+        80,
+        {
+            f'shape="{shape}"': lrx.warmup(
+                lrx.cosine_annealing(0.1, 40), 40, init_value=0.001, shape=shape
+            )
+            for shape in ("linear", "cosine", "sqrt", "exponential")
+        }
+        | {
+            "prefix=False (timm)": lrx.warmup(
+                lrx.cosine_annealing(0.1, 80), 20, init_value=0.001, prefix=False
+            )
+        },
+    ),
     "warmup_cosine": (
         200,
         {
             "warmup_cosine(0.1, 20, 180)": lrx.warmup_cosine(0.1, 20, 180),
             "... init_value=0.01, end_value=0.01": lrx.warmup_cosine(
                 0.1, 20, 180, init_value=0.01, end_value=0.01
+            ),
+            "... num_cycles=1.5 (HF)": lrx.warmup_cosine(0.1, 20, 180, num_cycles=1.5),
+            "... num_cycles=2.5, restarts=True (HF)": lrx.warmup_cosine(
+                0.1, 20, 180, num_cycles=2.5, restarts=True
             ),
         },
     ),
@@ -136,6 +173,29 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
         {
             f'decay="{d}"': lrx.warmup_stable_decay(0.1, 20, 110, 50, decay=d)
             for d in ("cosine", "linear", "sqrt")
+        }
+        | {
+            'HF min_lr_ratio=0.1, warmup_shape="cosine"': lrx.warmup_stable_decay(
+                0.1, 20, 110, 50, init_value=0.01, end_value=0.01, warmup_shape="cosine"
+            )
+        },
+    ),
+    "tanh_decay": (
+        200,
+        {
+            "tanh_decay(0.1, 180)": lrx.tanh_decay(0.1, 180),
+            "tanh_decay(0.1, 40, lb=-4, ub=4, T_mult=2, peak_decay=0.7, cycle_limit=3)": (
+                lrx.tanh_decay(0.1, 40, -4.0, 4.0, T_mult=2, peak_decay=0.7, cycle_limit=3)
+            ),
+        },
+    ),
+    "lr_noise": (
+        200,
+        {
+            "lr_noise(cosine_annealing(0.1, 200), pct=0.3, start=50, end=150)": lrx.lr_noise(
+                lrx.cosine_annealing(0.1, 200), pct=0.3, start=50, end=150
+            ),
+            "cosine_annealing(0.1, 200)": lrx.cosine_annealing(0.1, 200),
         },
     ),
     "inverse_sqrt": (
@@ -143,6 +203,14 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
         {
             "inverse_sqrt(0.1, warmup_steps=20)": lrx.inverse_sqrt(0.1, 20),
             "inverse_sqrt(0.1, warmup_steps=60)": lrx.inverse_sqrt(0.1, 60),
+            "inverse_sqrt(0.1, 20, timescale=100)": lrx.inverse_sqrt(0.1, 20, timescale=100),
+        },
+    ),
+    "inverse_time_decay": (
+        200,
+        {
+            "inverse_time_decay(0.1, 0.5, 10)": lrx.inverse_time_decay(0.1, 0.5, 10),
+            "... staircase=True": lrx.inverse_time_decay(0.1, 0.5, 10, staircase=True),
         },
     ),
     "sequence": (
@@ -210,7 +278,7 @@ def article_002_summary() -> pathlib.Path:
     axes[3].plot(range(epochs), plateau_lrs(0.1, epochs), color="tab:purple")
     axes[3].set_title("ReduceLROnPlateau\nreduce_on_plateau(factor=0.5, patience=10)", fontsize=7)
     axes[5].axis("off")
-    axes[5].text(0.0, 0.5, "lr per epoch, 100 epochs\n(002_e217ffe235a88214.txt)", fontsize=8)
+    axes[5].text(0.0, 0.5, "lr per epoch, 100 epochs\n(article 002)", fontsize=8)
     for ax in axes[:5]:
         ax.tick_params(labelsize=7)
         ax.grid(True, alpha=0.3)

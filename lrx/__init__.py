@@ -4,7 +4,9 @@ Adaptive per-parameter transforms (momentum, AdaGrad, RMSprop, Adam), learning-r
 schedules as first-class objects, plateau reduction, layer-wise learning rates and the
 learning-rate range test, all as optax-compatible ``GradientTransformation`` pieces.
 
-The public API is exactly what this module re-exports, grouped as in API.md.
+The public API is exactly what this module re-exports, in the groups of the README and of
+the API reference (docs/api/): types, transforms, optimizers, introspection, schedules,
+the learning-rate range test and plots.
 """
 
 # 1. Types -------------------------------------------------------------------------------
@@ -44,10 +46,13 @@ from lrx.schedules.cyclic import one_cycle as one_cycle
 from lrx.schedules.decay import constant as constant
 from lrx.schedules.decay import exponential_decay as exponential_decay
 from lrx.schedules.decay import inverse_sqrt as inverse_sqrt
+from lrx.schedules.decay import inverse_time_decay as inverse_time_decay
 from lrx.schedules.decay import linear_schedule as linear_schedule
 from lrx.schedules.decay import multistep_decay as multistep_decay
 from lrx.schedules.decay import polynomial_decay as polynomial_decay
 from lrx.schedules.decay import step_decay as step_decay
+from lrx.schedules.noise import lr_noise as lr_noise
+from lrx.schedules.tanh import tanh_decay as tanh_decay
 from lrx.schedules.warmup import warmup as warmup
 from lrx.schedules.warmup import warmup_cosine as warmup_cosine
 from lrx.schedules.warmup import warmup_stable_decay as warmup_stable_decay
@@ -70,4 +75,4 @@ from lrx.transforms.plateau import observe as observe
 from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau
 from lrx.transforms.rms import scale_by_rms as scale_by_rms
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place the version is written (pyproject reads it)

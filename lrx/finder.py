@@ -1,24 +1,25 @@
 """The learning-rate range test: :func:`find_lr` and its :class:`LRFinderResult`.
 
-Article 003_c528f951556b93fa.txt, section 3 ("学习率范围测试", learning-rate range test):
-train for a short while with a learning rate that grows from very small to very large,
-plot the loss against the learning rate and pick a value where the loss still falls
-fastest, below where it blows up (L. N. Smith, "Cyclical Learning Rates for Training
-Neural Networks", 2017; the fastai / torch-lr-finder ``lr_find``).
+Article 003, section 3 (the learning-rate range test): train for a short while with a
+learning rate that grows from very small to very large, plot the loss against the learning
+rate and pick a value where the loss still falls fastest, below where it blows up
+(L. N. Smith, "Cyclical Learning Rates for Training Neural Networks", 2017; the fastai /
+torch-lr-finder ``lr_find``).
 
-The whole sweep is one jitted ``lax.scan`` when the batches come stacked in a pytree; the
-learning rates are an array the optimizer indexes by its update count, so the sweep never
-recompiles and changing ``start_lr``, ``end_lr``, ``smoothing`` or ``diverge_threshold``
-reuses the compiled program.
+:func:`find_lr` runs four named steps: :func:`_validate` (arguments and batches),
+:func:`_grid` (the learning rates of the sweep), :func:`_run` (the sweep: one jitted
+``lax.scan`` for stacked batches, a loop over one jitted step for an iterable) and
+:func:`_suggest` (suggestions and the message, on the host in float64). The jitted
+functions are built inside each call and dropped when it returns: nothing keeps the user's
+``loss_fn`` (or the data it captures) alive after ``find_lr`` returns.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from collections.abc import Callable, Iterable, Iterator, Sized
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -98,11 +99,7 @@ class LRFinderResult:
         )
 
     def plot(self, ax: Axes | None = None) -> Figure:
-        """Loss against learning rate, with the suggestion marked.
-
-        Draws the raw losses (faint) and the smoothed losses against the learning rate,
-        on a log x axis for ``mode="exp"`` (linear for ``mode="linear"``), and marks the
-        suggestion with a red dot and a dotted vertical line.
+        """Loss against learning rate, with the suggestion marked: :func:`lrx.plot.range_test`.
 
         Args:
             ax: a matplotlib Axes to draw on; default ``None`` draws on a new Figure.
@@ -110,168 +107,245 @@ class LRFinderResult:
         Returns:
             The matplotlib Figure.
         """
-        from lrx.plot import _axes
+        from lrx import plot
 
-        fig, ax = _axes(ax, figsize=(7, 4.5))
-        lrs = self.learning_rates
-        ax.plot(lrs, self.losses, color="C0", alpha=0.3, linewidth=1, label="loss")
-        ax.plot(lrs, self.smoothed_losses, color="C0", label="smoothed loss")
-        if self.suggestion_index is not None and math.isfinite(self.suggestion):
-            # The marker sits on the smoothed curve at the suggested rate (for min_div_10
-            # a tenth of the minimum's rate, interpolated along the axis of the sweep).
-            f = np.log if self.mode == "exp" else np.asarray
-            ok = np.isfinite(self.smoothed_losses)
-            y = float(np.interp(f(self.suggestion), f(lrs[ok]), self.smoothed_losses[ok]))
-            ax.axvline(self.suggestion, color="C3", linestyle=":", linewidth=1)
-            ax.plot(
-                [self.suggestion],
-                [y],
-                "o",
-                color="C3",
-                markersize=8,
-                label=f"{self.suggest}: {self.suggestion:.2e}",
-            )
-        if self.mode == "exp":
-            ax.set_xscale("log")
-        sm = self.smoothed_losses
-        finite = np.isfinite(sm)
-        if finite.any():  # frame the descent; let the exploding tail run off the top
-            raw = self.losses[np.isfinite(self.losses)]
-            lo = min(float(sm[finite].min()), float(raw.min()) if raw.size else np.inf)
-            i_min = int(np.nanargmin(np.where(finite, sm, np.nan)))
-            hi = float(np.nanmax(np.where(finite, sm, np.nan)[: i_min + 1]))
-            if hi <= lo:
-                hi = float(sm[finite].max())
-            pad = 0.25 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
-            ax.set_ylim(lo - 0.2 * pad, hi + pad)
-        ax.set_xlabel("learning rate")
-        ax.set_ylabel("loss")
-        ax.set_title("learning-rate range test")
-        ax.grid(True, alpha=0.3)
-        ax.legend(fontsize="small")
-        return fig
+        return plot.range_test(self, ax)
 
 
 # ------------------------------------------------------------------------------------------
-# The compiled sweep
+# Step 1: validate
 # ------------------------------------------------------------------------------------------
-def _make_tx(optimizer: Callable[[Any], optax.GradientTransformation], lrs: jax.Array) -> Any:
+class _Config(NamedTuple):
+    """The validated arguments of :func:`find_lr`."""
+
+    start_lr: float
+    end_lr: float
+    num_steps: int
+    mode: str
+    smoothing: float
+    diverge_threshold: float
+    suggest: str
+    skip_start: int
+    skip_end: int
+    stacked: bool  # batches is a pytree of stacked arrays (else an iterable of batches)
+
+
+def _validate(
+    loss_fn: Any, optimizer: Any, batches: Any, start_lr: Any, end_lr: Any, **kw: Any
+) -> _Config:
+    """Check every argument (ValueError naming it) and say how ``batches`` is read."""
+    if not callable(loss_fn):
+        raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
+    if not callable(optimizer):
+        raise ValueError(
+            f"optimizer must be a callable lr -> GradientTransformation, got {optimizer!r}"
+        )
+    start = check_float("start_lr", start_lr, lo=0.0, lo_open=True)
+    end = check_float("end_lr", end_lr, lo=0.0, lo_open=True)
+    if end <= start:
+        raise ValueError(f"end_lr must be > start_lr={start_lr!r}, got {end_lr!r}")
+    n = check_int("num_steps", kw["num_steps"], lo=2)
+    mode = check_choice("mode", kw["mode"], _MODES)
+    s = check_float("smoothing", kw["smoothing"], lo=0.0, hi=1.0, lo_open=True)
+    thr = check_float("diverge_threshold", kw["diverge_threshold"], lo=1.0, lo_open=True)
+    suggest = check_choice("suggest", kw["suggest"], _SUGGEST)
+    k0 = check_int("skip_start", kw["skip_start"], lo=0)
+    k1 = check_int("skip_end", kw["skip_end"], lo=0)
+    if n < k0 + k1 + _MIN_POINTS:
+        raise ValueError(
+            f"num_steps must be >= skip_start + skip_end + {_MIN_POINTS} = "
+            f"{k0 + k1 + _MIN_POINTS} to leave points to suggest from, got {kw['num_steps']!r}"
+        )
+    stacked = _check_batches(batches, n)
+    return _Config(start, end, n, mode, s, thr, suggest, k0, k1, stacked)
+
+
+def _where(path: Any) -> str:
+    where = jax.tree_util.keystr(path)
+    return f"batches{where}" if where else "batches"
+
+
+def _check_batches(batches: Any, n: int) -> bool:
+    """True for a pytree of stacked arrays, False for an iterable of batches; else raise.
+
+    A ``list`` or an iterator is always an iterable of per-step batches. Any other pytree
+    holding at least one array is the stacked form: every leaf must then be an array whose
+    leading axis has length >= ``n``.
+    """
+    if batches is not None and not isinstance(batches, (list, Iterator)):
+        leaves = jax.tree_util.tree_leaves_with_path(batches)
+        if any(isinstance(x, (np.ndarray, jax.Array)) for _, x in leaves):
+            for path, leaf in leaves:
+                if not isinstance(leaf, (np.ndarray, jax.Array)):
+                    raise ValueError(
+                        f"{_where(path)} must be an array with a leading axis of length >= "
+                        f"num_steps={n} (batches is a pytree of stacked per-step arrays), got "
+                        f"{type(leaf).__name__} {leaf!r}; drop it and capture constants in "
+                        "loss_fn, or pass a list of per-step batches"
+                    )
+                length = leaf.shape[0] if leaf.ndim else 0
+                if length < n:
+                    raise ValueError(
+                        f"batches must have a leading axis of length >= num_steps={n} on "
+                        f"every leaf, got {length} at {_where(path)}; pass more batches, "
+                        "lower num_steps, or pass a list of per-step batches"
+                    )
+            return True
+    if not isinstance(batches, Iterable):
+        raise ValueError(
+            "batches must be a pytree of stacked arrays (leading axis >= num_steps) or "
+            f"an iterable of batches, got {type(batches).__name__}"
+        )
+    if isinstance(batches, Sized) and len(batches) < n:
+        raise ValueError(
+            f"batches holds {len(batches)} batches, fewer than num_steps={n}; pass more "
+            "batches or lower num_steps"
+        )
+    return False
+
+
+# ------------------------------------------------------------------------------------------
+# Step 2: the grid of learning rates
+# ------------------------------------------------------------------------------------------
+def _grid(cfg: _Config) -> np.ndarray:
+    """The float32 learning rate of each sweep step (computed in float64, then rounded)."""
+    frac = np.arange(cfg.num_steps) / (cfg.num_steps - 1)
+    if cfg.mode == "exp":
+        lrs = cfg.start_lr * (cfg.end_lr / cfg.start_lr) ** frac
+    else:
+        lrs = cfg.start_lr + (cfg.end_lr - cfg.start_lr) * frac
+    return lrs.astype(np.float32)
+
+
+# ------------------------------------------------------------------------------------------
+# Step 3: run the sweep
+# ------------------------------------------------------------------------------------------
+class _Carry(NamedTuple):
+    """What the sweep carries from one step to the next."""
+
+    params: Any
+    opt_state: Any
+    smoothed: jax.Array  # float32 scalar, the moving average of the loss
+    best: jax.Array  # float32 scalar, the lowest smoothed loss so far
+    diverged: jax.Array  # bool scalar, set at the step that diverged and kept
+
+
+class _Trace(NamedTuple):
+    """Per-step outputs of the sweep (NaN and ``diverged=True`` after divergence)."""
+
+    losses: Any
+    smoothed: Any
+    diverged: Any
+
+
+def _sweep_optimizer(optimizer: Callable[[Any], Any], lrs: jax.Array) -> Any:
+    """``optimizer(lr_of_count)`` with the sweep's rates read from the array ``lrs``.
+
+    A table lookup rather than a named schedule: no lrx schedule grows geometrically, and
+    the table makes the applied rates exactly the recorded ``learning_rates``. ``lrs`` is a
+    jit argument, so other ``start_lr``/``end_lr`` values do not change the program.
+    """
     n = lrs.shape[0]
 
-    def sweep(count: jax.Array) -> jax.Array:
-        # The learning rate of update `count`; held at the last value past the sweep.
+    def lr_of_count(count: jax.Array) -> jax.Array:  # held at the last value past the sweep
         return lrs[jnp.clip(jnp.asarray(count, jnp.int32), 0, n - 1)]
 
-    return optimizer(sweep)
+    return optimizer(lr_of_count)
 
 
-def _init(optimizer: Any, params: Any, lrs: jax.Array) -> Any:
-    """The sweep's carry: (params, opt_state, smoothed loss, best smoothed, diverged)."""
-    tx = _make_tx(optimizer, lrs)
+def _real_scalar(loss_fn: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Any]:
+    """``loss_fn`` that raises a ValueError, at trace time, unless it returns a real scalar."""
+
+    def loss(params: Any, batch: Any) -> Any:
+        value = loss_fn(params, batch)
+        dtype, shape = jnp.result_type(value), jnp.shape(value)
+        if shape != () or not jnp.issubdtype(dtype, jnp.floating):
+            kind = "complex" if jnp.issubdtype(dtype, jnp.complexfloating) else "non-float"
+            raise ValueError(
+                "loss_fn must return a real floating-point scalar (the range test "
+                f"differentiates it), got a {kind} value of dtype {dtype} and shape {shape}"
+                + ("; return e.g. jnp.abs(z) ** 2 or jnp.real(z)" if kind == "complex" else "")
+            )
+        return value
+
+    return loss
+
+
+def _init(optimizer: Any, params: Any, lrs: jax.Array) -> _Carry:
     f32 = jnp.float32
-    return (
-        params,
-        tx.init(params),
-        jnp.zeros([], f32),
-        jnp.full([], jnp.inf, f32),
-        jnp.zeros([], jnp.bool_),
+    return _Carry(
+        params=params,
+        opt_state=_sweep_optimizer(optimizer, lrs).init(params),
+        smoothed=jnp.zeros([], f32),
+        best=jnp.full([], jnp.inf, f32),
+        diverged=jnp.zeros([], jnp.bool_),
     )
 
 
 def _step(
     loss_fn: Any,
     optimizer: Any,
-    carry: Any,
+    carry: _Carry,
     t: jax.Array,
     batch: Any,
     lrs: jax.Array,
     hyper: jax.Array,
-) -> tuple[Any, tuple[jax.Array, ...]]:
+) -> tuple[_Carry, _Trace]:
     """One sweep step: loss at the current params, update, smoothing, divergence test."""
-    tx = _make_tx(optimizer, lrs)
+    tx = _sweep_optimizer(optimizer, lrs)
     smoothing, threshold = hyper[0], hyper[1]
-    nan = jnp.full([], jnp.nan, jnp.float32)
 
-    def run(c: Any) -> Any:
-        params, opt_state, smooth, best, _ = c
-        loss, grads = jax.value_and_grad(loss_fn)(params, batch)
-        updates, opt_state = tx.update(grads, opt_state, params)
-        params = optax.apply_updates(params, updates)
+    def run(c: _Carry) -> tuple[_Carry, _Trace]:
+        loss, grads = jax.value_and_grad(loss_fn)(c.params, batch)
+        updates, opt_state = tx.update(grads, c.opt_state, c.params)
         loss = jnp.asarray(loss).astype(jnp.float32)
         # torch-lr-finder: the first loss is kept as is, then
-        # smooth_t = smoothing * loss_t + (1 - smoothing) * smooth_{t-1}.
-        smooth = jnp.where(t == 0, loss, smoothing * loss + (1 - smoothing) * smooth)
-        best = jnp.where(smooth < best, smooth, best)
-        # smooth > threshold * best for a positive best (torch-lr-finder's rule), written
+        # smoothed_t = smoothing * loss_t + (1 - smoothing) * smoothed_{t-1}.
+        smoothed = jnp.where(t == 0, loss, smoothing * loss + (1 - smoothing) * c.smoothed)
+        best = jnp.minimum(smoothed, c.best)
+        # smoothed > threshold * best for a positive best (torch-lr-finder's rule), written
         # so that it stays meaningful for losses that go negative; non-finite diverges.
-        diverged = ~jnp.isfinite(smooth) | (smooth - best > (threshold - 1) * jnp.abs(best))
-        return (params, opt_state, smooth, best, diverged), (loss, smooth, diverged)
+        diverged = ~jnp.isfinite(smoothed) | (smoothed - best > (threshold - 1) * jnp.abs(best))
+        params = optax.apply_updates(c.params, updates)
+        return _Carry(params, opt_state, smoothed, best, diverged), _Trace(loss, smoothed, diverged)
 
-    def hold(c: Any) -> Any:  # after divergence: no more work, outputs masked out later
-        return c, (nan, nan, jnp.ones([], jnp.bool_))
+    def hold(c: _Carry) -> tuple[_Carry, _Trace]:  # after divergence: no work, masked later
+        nan = jnp.full([], jnp.nan, jnp.float32)
+        return c, _Trace(nan, nan, jnp.ones([], jnp.bool_))
 
-    return jax.lax.cond(carry[4], hold, run, carry)
+    return jax.lax.cond(carry.diverged, hold, run, carry)
 
 
-def _sweep_scan(
-    loss_fn: Any, optimizer: Any, params: Any, batches: Any, lrs: jax.Array, hyper: jax.Array
-) -> tuple[jax.Array, ...]:
+def _scan(
+    init: Callable[..., _Carry],
+    step: Callable[..., tuple[_Carry, _Trace]],
+    params: Any,
+    batches: Any,
+    lrs: jax.Array,
+    hyper: jax.Array,
+) -> _Trace:
     n = lrs.shape[0]
-    batches = jax.tree.map(lambda x: x[:n], batches)
-    carry = _init(optimizer, params, lrs)
 
-    def body(c: Any, xs: Any) -> Any:
+    def body(c: _Carry, xs: Any) -> tuple[_Carry, _Trace]:
         t, batch = xs
-        return _step(loss_fn, optimizer, c, t, batch, lrs, hyper)
+        return step(c, t, batch, lrs, hyper)
 
-    _, (losses, smooth, diverged) = jax.lax.scan(body, carry, (jnp.arange(n), batches))
-    return losses, smooth, diverged
-
-
-_sweep_scan_jit = jax.jit(_sweep_scan, static_argnums=(0, 1))
-_init_jit = jax.jit(_init, static_argnums=(0,))
-_step_jit = jax.jit(_step, static_argnums=(0, 1))
+    batches = jax.tree.map(lambda x: x[:n], batches)
+    _, trace = jax.lax.scan(body, init(params, lrs), (jnp.arange(n), batches))
+    return trace
 
 
-def _hashable(*objs: Any) -> bool:
-    try:
-        hash(objs)
-    except TypeError:
-        return False
-    return True
-
-
-def _run_stacked(
-    loss_fn: Any, optimizer: Any, params: Any, batches: Any, lrs: jax.Array, hyper: jax.Array
-) -> tuple[np.ndarray, ...]:
-    if _hashable(loss_fn, optimizer):
-        out = _sweep_scan_jit(loss_fn, optimizer, params, batches, lrs, hyper)
-    else:  # unhashable callables: compile for this call only
-        out = jax.jit(functools.partial(_sweep_scan, loss_fn, optimizer))(
-            params, batches, lrs, hyper
-        )
-    return tuple(np.asarray(o) for o in out)
-
-
-def _run_iterable(
-    loss_fn: Any,
-    optimizer: Any,
+def _loop(
+    init: Callable[..., _Carry],
+    step: Callable[..., tuple[_Carry, _Trace]],
     params: Any,
     batches: Iterable[Any],
     lrs: jax.Array,
     hyper: jax.Array,
-) -> tuple[np.ndarray, ...]:
-    init: Callable[..., Any]
-    step: Callable[..., Any]
-    if _hashable(loss_fn, optimizer):
-        init = functools.partial(_init_jit, optimizer)
-        step = functools.partial(_step_jit, loss_fn, optimizer)
-    else:
-        init = jax.jit(functools.partial(_init, optimizer))
-        step = jax.jit(functools.partial(_step, loss_fn, optimizer))
+) -> _Trace:
     n = int(lrs.shape[0])
     carry = init(params, lrs)
-    losses, smooth, diverged = [], [], []
+    outs: list[_Trace] = []
     iterator: Iterator[Any] = iter(batches)
     for t in range(n):
         try:
@@ -281,17 +355,33 @@ def _run_iterable(
                 f"batches ran out after {t} batches, before num_steps={n} steps and before "
                 "the loss diverged; pass at least num_steps batches or lower num_steps"
             ) from None
-        carry, (loss, s, d) = step(carry, jnp.asarray(t, jnp.int32), batch, lrs, hyper)
-        losses.append(loss)
-        smooth.append(s)
-        diverged.append(d)
-        if bool(d):  # one host sync per step: stop consuming the iterable at divergence
+        carry, out = step(carry, jnp.asarray(t, jnp.int32), batch, lrs, hyper)
+        outs.append(out)
+        if bool(out.diverged):  # one host sync per step: stop consuming at divergence
             break
-    return tuple(np.asarray(jnp.stack(v)) for v in (losses, smooth, diverged))
+    return _Trace(*(jnp.stack(v) for v in zip(*outs, strict=True)))
+
+
+def _run(
+    loss_fn: Any, optimizer: Any, params: Any, batches: Any, lrs: np.ndarray, cfg: _Config
+) -> _Trace:
+    """The sweep, compiled for this call only (no cache outlives it), as NumPy arrays."""
+    init = functools.partial(_init, optimizer)
+    step = functools.partial(_step, _real_scalar(loss_fn), optimizer)
+    hyper = jnp.asarray([cfg.smoothing, cfg.diverge_threshold], jnp.float32)
+    # Fresh device buffers: nothing of the user's params is donated or aliased.
+    params = jax.tree.map(lambda p: jnp.array(p, copy=True), params)
+    if cfg.stacked:
+        trace = jax.jit(functools.partial(_scan, init, step))(
+            params, batches, jnp.asarray(lrs), hyper
+        )
+    else:
+        trace = _loop(jax.jit(init), jax.jit(step), params, batches, jnp.asarray(lrs), hyper)
+    return _Trace(*(np.asarray(v) for v in trace))
 
 
 # ------------------------------------------------------------------------------------------
-# Suggestions (host side, float64)
+# Step 4: suggest (host side, float64)
 # ------------------------------------------------------------------------------------------
 def _steepest(x: np.ndarray, y: np.ndarray, candidates: np.ndarray) -> int:
     """The candidate where ``y`` falls fastest against ``x``, measured over a window.
@@ -367,17 +457,47 @@ def _suggest_all(
     return values, dict(at), ""
 
 
+def _suggest(cfg: _Config, lrs: np.ndarray, trace: _Trace) -> LRFinderResult:
+    """Cut the trace at the divergence point, suggest, and say what was found."""
+    hits = np.flatnonzero(trace.diverged)
+    diverged = bool(hits.size)
+    stop = int(hits[0]) + 1 if diverged else cfg.num_steps
+    lrs64, losses, smoothed = (
+        np.array(a[:stop], dtype=np.float64) for a in (lrs, trace.losses, trace.smoothed)
+    )
+    for a in (lrs64, losses, smoothed):
+        a.setflags(write=False)
+    values, at, message = _suggest_all(
+        lrs64, losses, smoothed, cfg.mode, cfg.skip_start, cfg.skip_end
+    )
+    if not message:
+        name, i = cfg.suggest, at[cfg.suggest]
+        where = (
+            f" (minimum at lr={lrs64[i]:.3g}, divided by 10)"
+            if name == "min_div_10"
+            else f" at step {i}"
+        )
+        message = f"{name}: {values[name]:.3g}{where}; {stop} of {cfg.num_steps} steps run" + (
+            " (stopped: the loss diverged)" if diverged else ""
+        )
+    return LRFinderResult(
+        learning_rates=lrs64,
+        losses=losses,
+        smoothed_losses=smoothed,
+        suggestion=values[cfg.suggest],
+        suggest=cfg.suggest,
+        suggestions=values,
+        suggestion_index=at[cfg.suggest],
+        diverged=diverged,
+        mode=cfg.mode,
+        num_steps=cfg.num_steps,
+        message=message,
+    )
+
+
 # ------------------------------------------------------------------------------------------
 # find_lr
 # ------------------------------------------------------------------------------------------
-def _is_stacked(batches: Any) -> bool:
-    """A pytree of arrays (tuple, dict, array, ...) is stacked; a list or iterator is not."""
-    if isinstance(batches, (list, Iterator)) or batches is None:
-        return False
-    leaves = jax.tree.leaves(batches)
-    return bool(leaves) and all(isinstance(x, (np.ndarray, jax.Array)) for x in leaves)
-
-
 def find_lr(
     loss_fn: Callable[[Any, Any], Any],
     params: Any,
@@ -396,8 +516,8 @@ def find_lr(
 ) -> LRFinderResult:
     r"""Learning-rate range test: sweep the learning rate up, record the loss, suggest one.
 
-    Article 003_c528f951556b93fa.txt §3 ("学习率范围测试"): test a series of learning
-    rates, plot loss against learning rate, and pick the initial value from the curve.
+    Article 003, section 3 (the learning-rate range test): try a series of learning rates,
+    plot the loss against them, and read the initial learning rate off the curve.
     Step ``t = 0, ..., num_steps - 1`` trains on batch ``t`` with
 
     * ``mode="exp"``: :math:`\eta_t = \eta_{start} (\eta_{end}/\eta_{start})^{t/(N-1)}`,
@@ -412,8 +532,9 @@ def find_lr(
     same rule for a positive best.
 
     The optimizer is built once as ``optimizer(sweep)`` where ``sweep(count)`` looks the
-    learning rate up in an array: no recompilation during the sweep, nor when
-    ``start_lr``/``end_lr``/``smoothing``/``diverge_threshold`` change between calls.
+    learning rate up in an array, so the sweep is compiled once per call and never
+    recompiles while it runs. The compiled program belongs to the call: nothing keeps
+    ``loss_fn`` or the data it captures alive after ``find_lr`` returns.
 
     Suggestions (computed on the smoothed losses after dropping the first ``skip_start``
     and last ``skip_end`` recorded points; ``x`` is log lr for ``exp``, lr for ``linear``):
@@ -429,14 +550,16 @@ def find_lr(
     * ``"min_div_10"``: the learning rate at the minimum smoothed loss, divided by 10.
 
     Args:
-        loss_fn: ``loss_fn(params, batch) -> scalar``, differentiable in ``params``.
+        loss_fn: ``loss_fn(params, batch) -> scalar``, a real floating-point scalar
+            differentiable in ``params``.
         params: the initial parameters (any pytree). Never modified nor donated.
         batches: either a pytree (array, tuple, dict, ...) of arrays whose leaves all have
             a leading axis of length >= ``num_steps``: batch ``t`` is ``leaf[t]`` and the
             sweep runs as one jitted ``lax.scan``; or an iterable (a ``list`` of batches,
             a generator, a data loader) yielding one batch per step, run as a Python loop
             over a jitted step with the same numbers, stopping at divergence. A ``list``
-            is always read as per-step batches.
+            is always read as per-step batches; any other pytree holding an array is the
+            stacked form, and all its leaves must then be such arrays.
         optimizer: factory ``learning_rate -> GradientTransformation`` called once with a
             schedule (``count -> lr``); default :func:`lrx.sgd`. E.g. ``lrx.adam``,
             ``functools.partial(lrx.sgd, momentum=0.9)``, ``optax.adamw``.
@@ -460,9 +583,11 @@ def find_lr(
         divergence left fewer than 3 usable points.
 
     Raises:
-        ValueError: for an invalid argument, or when ``batches`` holds fewer than
+        ValueError: for an invalid argument; when ``batches`` holds fewer than
             ``num_steps`` batches (up front for stacked pytrees and sized iterables; when
-            the iterable runs out before divergence otherwise).
+            the iterable runs out before divergence otherwise) or a stacked pytree holds a
+            leaf that is not an array; when ``loss_fn`` does not return a real scalar
+            (e.g. a complex loss).
 
     Example:
         >>> import jax.numpy as jnp, numpy as np, lrx
@@ -475,100 +600,20 @@ def find_lr(
         >>> res.diverged, bool(1e-3 < res.suggestion < 1.0)
         (True, True)
     """
-    if not callable(loss_fn):
-        raise ValueError(f"loss_fn must be callable, got {loss_fn!r}")
-    if not callable(optimizer):
-        raise ValueError(
-            f"optimizer must be a callable lr -> GradientTransformation, got {optimizer!r}"
-        )
-    start = check_float("start_lr", start_lr, lo=0.0, lo_open=True)
-    end = check_float("end_lr", end_lr, lo=0.0, lo_open=True)
-    if end <= start:
-        raise ValueError(f"end_lr must be > start_lr={start_lr!r}, got {end_lr!r}")
-    n = check_int("num_steps", num_steps, lo=2)
-    mode = check_choice("mode", mode, _MODES)
-    s = check_float("smoothing", smoothing, lo=0.0, hi=1.0, lo_open=True)
-    thr = check_float("diverge_threshold", diverge_threshold, lo=1.0, lo_open=True)
-    suggest = check_choice("suggest", suggest, _SUGGEST)
-    k0 = check_int("skip_start", skip_start, lo=0)
-    k1 = check_int("skip_end", skip_end, lo=0)
-    if n < k0 + k1 + _MIN_POINTS:
-        raise ValueError(
-            f"num_steps must be >= skip_start + skip_end + {_MIN_POINTS} = "
-            f"{k0 + k1 + _MIN_POINTS} to leave points to suggest from, got {num_steps!r}"
-        )
-
-    stacked = _is_stacked(batches)
-    if stacked:
-        for path, leaf in jax.tree_util.tree_leaves_with_path(batches):
-            length = leaf.shape[0] if np.ndim(leaf) else 0
-            if length < n:
-                where = jax.tree_util.keystr(path) or "(the array)"
-                raise ValueError(
-                    f"batches must have a leading axis of length >= num_steps={n} on every "
-                    f"leaf, got {length} at batches{where if where[0] == '[' else ' ' + where}"
-                    "; pass more batches, lower num_steps, or pass a list of per-step batches"
-                )
-    else:
-        if not isinstance(batches, Iterable):
-            raise ValueError(
-                "batches must be a pytree of stacked arrays (leading axis >= num_steps) or "
-                f"an iterable of batches, got {type(batches).__name__}"
-            )
-        if isinstance(batches, Sized) and len(batches) < n:
-            raise ValueError(
-                f"batches holds {len(batches)} batches, fewer than num_steps={n}; pass more "
-                "batches or lower num_steps"
-            )
-
-    if mode == "exp":
-        lrs64 = start * (end / start) ** (np.arange(n) / (n - 1))
-    else:
-        lrs64 = start + (end - start) * (np.arange(n) / (n - 1))
-    lrs32 = lrs64.astype(np.float32)
-    lrs_dev = jnp.asarray(lrs32)
-    hyper = jnp.asarray([s, thr], jnp.float32)
-    # Copy the user's params into fresh device buffers: nothing of theirs is donated or
-    # aliased, whatever the optimizer does.
-    params = jax.tree.map(lambda p: jnp.array(p, copy=True), params)
-
-    run = _run_stacked if stacked else _run_iterable
-    losses, smooth, div = run(loss_fn, optimizer, params, batches, lrs_dev, hyper)
-
-    hits = np.flatnonzero(div)
-    diverged = bool(hits.size)
-    stop = int(hits[0]) + 1 if diverged else n
-    lrs = lrs32[:stop].astype(np.float64)
-    losses = losses[:stop].astype(np.float64)
-    smooth = smooth[:stop].astype(np.float64)
-    for a in (lrs, losses, smooth):
-        a.setflags(write=False)
-
-    values, at, why = _suggest_all(lrs, losses, smooth, mode, k0, k1)
-    if why:
-        message = why
-    else:
-        i = at[suggest]
-        message = (
-            f"{suggest}: {values[suggest]:.3g}"
-            + (
-                f" (minimum at lr={lrs[i]:.3g}, divided by 10)"
-                if suggest == "min_div_10"
-                else f" at step {i}"
-            )
-            + f"; {stop} of {n} steps run"
-            + (" (stopped: the loss diverged)" if diverged else "")
-        )
-    return LRFinderResult(
-        learning_rates=lrs,
-        losses=losses,
-        smoothed_losses=smooth,
-        suggestion=values[suggest],
-        suggest=suggest,
-        suggestions=values,
-        suggestion_index=at[suggest],
-        diverged=diverged,
+    cfg = _validate(
+        loss_fn,
+        optimizer,
+        batches,
+        start_lr,
+        end_lr,
+        num_steps=num_steps,
         mode=mode,
-        num_steps=n,
-        message=message,
+        smoothing=smoothing,
+        diverge_threshold=diverge_threshold,
+        suggest=suggest,
+        skip_start=skip_start,
+        skip_end=skip_end,
     )
+    lrs = _grid(cfg)
+    trace = _run(loss_fn, optimizer, params, batches, lrs, cfg)
+    return _suggest(cfg, lrs, trace)

@@ -1,4 +1,4 @@
-"""Plots: schedules, optimizer paths over a 2-D loss, and training curves.
+"""Plots: schedules, optimizer paths over a 2-D loss, training curves, the range test.
 
 matplotlib is an optional dependency (``pip install "lrx[plot]"``): it is imported inside
 each function, so ``import lrx`` works without it. Every function draws on a new
@@ -21,7 +21,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["curves", "schedules", "trajectory"]
+    from lrx.finder import LRFinderResult
+
+__all__ = ["curves", "range_test", "schedules", "trajectory"]
 
 
 def _require_matplotlib() -> Any:
@@ -164,8 +166,8 @@ def trajectory(
 ) -> Figure:
     """Filled contours of a 2-D loss with optimizer paths drawn over them.
 
-    The picture of 000_dbe525d0cf299df4.txt ("Contour Plot of Loss Function with Adam
-    Optimization Path"): ``contourf`` with 50 levels and a colorbar labelled "Loss", each
+    The picture of article 000 (the contour plot of a loss with Adam's optimization
+    path): ``contourf`` with 50 levels and a colorbar labelled "Loss", each
     path drawn as a line with small markers, its start marked with a square and its end
     with a star.
 
@@ -323,4 +325,61 @@ def curves(
         a.set_xlabel(xlabel)
         a.grid(True, alpha=0.3)
         a.legend(fontsize="small")
+    return fig
+
+
+def range_test(result: LRFinderResult, ax: Axes | None = None) -> Figure:
+    """Plot a learning-rate range test: loss against learning rate, suggestion marked.
+
+    Draws the raw losses (faint) and the smoothed losses of an :class:`lrx.LRFinderResult`
+    against the learning rate, on a log x axis for ``mode="exp"`` (linear for
+    ``mode="linear"``), frames the descent (the diverging tail runs off the top), and marks
+    the suggestion with a red dot on the smoothed curve and a dotted vertical line.
+    ``result.plot(ax)`` calls this function.
+
+    Args:
+        result: the :class:`lrx.LRFinderResult` returned by :func:`lrx.find_lr`.
+        ax: a matplotlib Axes to draw on; default ``None`` draws on a new Figure.
+
+    Returns:
+        The matplotlib Figure holding the plot.
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> batches = {"x": jnp.ones((40, 8, 2))}
+        >>> loss = lambda w, b: jnp.mean((b["x"] @ w - 1.0) ** 2)
+        >>> result = lrx.find_lr(loss, jnp.zeros(2), batches, num_steps=40, skip_start=2)
+        >>> fig = lrx.plot.range_test(result)
+        >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+        ['loss', 'smoothed loss']
+    """
+    fig, ax = _axes(ax, figsize=(7, 4.5))
+    lrs, losses, sm = result.learning_rates, result.losses, result.smoothed_losses
+    ax.plot(lrs, losses, color="C0", alpha=0.3, linewidth=1, label="loss")
+    ax.plot(lrs, sm, color="C0", label="smoothed loss")
+    finite = np.isfinite(sm)
+    if result.suggestion_index is not None and np.isfinite(result.suggestion):
+        # The marker sits on the smoothed curve at the suggested rate (for min_div_10 a
+        # tenth of the minimum's rate, interpolated along the axis of the sweep).
+        f = np.log if result.mode == "exp" else np.asarray
+        y = float(np.interp(f(result.suggestion), f(lrs[finite]), sm[finite]))
+        ax.axvline(result.suggestion, color="C3", linestyle=":", linewidth=1)
+        label = f"{result.suggest}: {result.suggestion:.2e}"
+        ax.plot([result.suggestion], [y], "o", color="C3", markersize=8, label=label)
+    if result.mode == "exp":
+        ax.set_xscale("log")
+    if finite.any():  # frame the descent; let the exploding tail run off the top
+        raw = losses[np.isfinite(losses)]
+        lo = min(float(sm[finite].min()), float(raw.min()) if raw.size else np.inf)
+        i_min = int(np.nanargmin(np.where(finite, sm, np.nan)))
+        hi = float(np.nanmax(np.where(finite, sm, np.nan)[: i_min + 1]))
+        if hi <= lo:
+            hi = float(sm[finite].max())
+        pad = 0.25 * (hi - lo) if hi > lo else max(abs(hi), 1.0) * 0.05
+        ax.set_ylim(lo - 0.2 * pad, hi + pad)
+    ax.set_xlabel("learning rate")
+    ax.set_ylabel("loss")
+    ax.set_title("learning-rate range test")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize="small")
     return fig

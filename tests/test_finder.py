@@ -1,7 +1,7 @@
-"""Tests for lrx.find_lr (API.md section 6), the learning-rate range test.
+"""Tests for lrx.find_lr, the learning-rate range test.
 
-Reference: 003_c528f951556b93fa.txt section 3, "学习率范围测试" (learning-rate range test):
-sweep the learning rate over a range, record the loss, pick the rate from the curve.
+Reference: article 003, section 3 (the learning-rate range test): sweep the learning rate
+over a range, record the loss, pick the rate from the curve.
 Peer conventions (torch-lr-finder ``LRFinder.range_test``): exponential sweep
 ``start * (end/start) ** (t / (N-1))``, loss recorded before the update, smoothing
 ``s * loss + (1 - s) * previous`` with the first loss unsmoothed, stop at the first step
@@ -13,7 +13,9 @@ except where a test needs otherwise.
 """
 
 import functools
+import gc
 import math
+import weakref
 
 import chex
 import jax.numpy as jnp
@@ -190,7 +192,11 @@ def test_too_short_sweep_says_so():
     plt.close("all")
 
 
-def test_changing_sweep_hyperparameters_does_not_recompile():
+@pytest.mark.parametrize("stacked", [True, False], ids=["scan", "loop"])
+def test_one_compilation_per_call_whatever_the_sweep_hyperparameters(stacked):
+    """The sweep compiles once per call and never retraces while it runs (the learning
+    rates, smoothing and threshold are traced inputs). Each call compiles anew: the
+    compiled program belongs to the call (see the gc test below), by design since 0.2.0."""
     traces = []
 
     def counted(w, batch):
@@ -198,9 +204,9 @@ def test_changing_sweep_hyperparameters_does_not_recompile():
         return lsq_loss(w, batch)
 
     kw = dict(num_steps=30, skip_start=2, skip_end=2)
-    b = (XS[:30], YS[:30])
+    b = (XS[:30], YS[:30]) if stacked else list(zip(XS[:30], YS[:30], strict=True))
     lrx.find_lr(counted, np.zeros(4, np.float32), b, **kw)
-    first = len(traces)
+    assert len(traces) == 1
     r = lrx.find_lr(
         counted,
         np.zeros(4, np.float32),
@@ -211,8 +217,40 @@ def test_changing_sweep_hyperparameters_does_not_recompile():
         diverge_threshold=3.0,
         **kw,
     )
-    assert len(traces) == first
+    assert len(traces) == 2
     np.testing.assert_allclose(r.learning_rates[0], 1e-5, rtol=1e-6)
+
+
+class _Data:  # a weak-referenceable holder of the data a loss closes over
+    def __init__(self):
+        self.x, self.y = X.copy(), Y.copy()
+
+
+def _closure_over_data():
+    """A loss function capturing data (and a NumPy array, a jit constant)."""
+    data = _Data()
+    scale = np.ones(4, np.float32)
+
+    def loss_fn(w, batch):
+        del batch
+        return jnp.mean((data.x @ (w * scale) - data.y) ** 2)
+
+    return loss_fn, weakref.ref(data)
+
+
+@pytest.mark.parametrize("stacked", [True, False], ids=["scan", "loop"])
+def test_find_lr_keeps_no_reference_to_loss_fn_or_its_data(stacked):
+    """gc proof: once find_lr returns, the loss function and the data it captures are
+    freed (no module-level jit cache holds the user's closure)."""
+
+    loss_fn, data_ref = _closure_over_data()
+    batches = (XS[:30, :1], YS[:30, :1]) if stacked else [(X[:1], Y[:1])] * 30
+    refs = [weakref.ref(loss_fn), data_ref]
+    res = lrx.find_lr(loss_fn, np.zeros(4, np.float32), batches, num_steps=30, skip_start=2)
+    assert res.learning_rates.size > 0
+    del loss_fn, batches
+    gc.collect()
+    assert [r() is None for r in refs] == [True, True]
 
 
 def test_noisy_losses_suggestion_is_stable_across_seeds():
@@ -264,7 +302,12 @@ def test_linear_mode_other_optimizer_and_no_divergence():
 
 
 def test_plot(sweep):
+    """result.plot() is lrx.plot.range_test(result): the public plot API."""
     fig = sweep.plot()
+    public = lrx.plot.range_test(sweep)
+    assert [ln.get_label() for ln in public.axes[0].get_lines()] == [
+        ln.get_label() for ln in fig.axes[0].get_lines()
+    ]
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
     assert ax.get_xscale() == "log"
@@ -324,3 +367,23 @@ def test_batches_validation():
         lrx.find_lr(lsq_loss, p, 3)
     with pytest.raises(ValueError, match="loss_fn must be callable"):
         lrx.find_lr(None, p, (XS, YS))
+
+
+def test_stacked_batches_with_a_non_array_leaf_say_which_leaf():
+    """``(X, y, 1.0)`` is a stacked pytree with a stray float, not three per-step batches."""
+    p = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"batches\[2\] must be an array .* got float 1.0"):
+        lrx.find_lr(lsq_loss, p, (XS, YS, 1.0))
+    with pytest.raises(ValueError, match=r"batches\['lr'\] must be an array .* got int 3"):
+        lrx.find_lr(lambda w, b: lsq_loss(w, (b["x"], b["y"])), p, {"x": XS, "y": YS, "lr": 3})
+
+
+@pytest.mark.parametrize("stacked", [True, False], ids=["scan", "loop"])
+def test_complex_or_non_scalar_loss_is_a_value_error(stacked):
+    p = np.zeros(4, np.float32)
+    b = (XS[:30], YS[:30]) if stacked else list(zip(XS[:30], YS[:30], strict=True))
+    kw = dict(num_steps=30, skip_start=2)
+    with pytest.raises(ValueError, match=r"loss_fn must return a real .* complex .*complex64"):
+        lrx.find_lr(lambda w, b: lsq_loss(w, b).astype(jnp.complex64), p, b, **kw)
+    with pytest.raises(ValueError, match=r"loss_fn must return a real .* shape \(32,\)"):
+        lrx.find_lr(lambda w, b: (b[0] @ w - b[1]) ** 2, p, b, **kw)

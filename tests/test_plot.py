@@ -1,4 +1,4 @@
-"""Tests for lrx.plot (API.md section 7): figures, lines, labels, axes scales."""
+"""Tests for lrx.plot: figures, lines, labels, axes scales (range_test: tests/test_finder.py)."""
 
 import jax.numpy as jnp
 import matplotlib

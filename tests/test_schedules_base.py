@@ -54,10 +54,15 @@ EXAMPLES = {
     "warmup_stable_decay": lrx.warmup_stable_decay(
         0.1, 2, 5, 8, init_value=0.001, end_value=0.003, decay="sqrt"
     ),
-    "inverse_sqrt": lrx.inverse_sqrt(0.1, warmup_steps=5),
+    "inverse_sqrt": lrx.inverse_sqrt(0.1, warmup_steps=5, timescale=8),
+    "inverse_time_decay": lrx.inverse_time_decay(0.1, 0.3, decay_steps=2, staircase=True),
+    "scaled": 0.5 * lrx.cyclical(0.001, 0.1, step_size_up=3),
+    "product": lrx.step_decay(0.1, 4, 0.5) * lrx.polynomial_decay(1.0, 30, cycle=True),
     "sequence": lrx.sequence([lrx.constant(0.1), lrx.step_decay(0.1, 2)], boundaries=[5]),
     "per_epoch": lrx.per_epoch(lrx.cosine_annealing(0.1, 5), steps_per_epoch=3),
     "from_fn": lrx.from_fn(_fn),
+    "tanh_decay": lrx.tanh_decay(0.1, T_0=10),
+    "lr_noise": lrx.lr_noise(lrx.constant(0.1), pct=0.1, start=2, end=20),
 }
 SERIALIZABLE = {k: v for k, v in EXAMPLES.items() if k != "from_fn"}
 
@@ -72,6 +77,8 @@ def test_public_surface():
     import lrx.schedules as pkg
 
     for name in EXAMPLES:
+        if name in ("scaled", "product"):  # built by arithmetic: c * s, s * t
+            continue
         assert getattr(lrx, name) is getattr(pkg, name)
     assert pkg.Schedule is lrx.Schedule and pkg.schedule_from_config is lrx.schedule_from_config
 
@@ -94,7 +101,7 @@ def test_hashable_and_eq_by_params(name):
         new = value + 1 if isinstance(value, int) else (value * 0.5 if value else 0.001)
         assert dataclasses.replace(s, **{f.name: new}) != s, f.name
         changed += 1
-    assert changed or name == "sequence"
+    assert changed or name in ("sequence", "product")
 
 
 @pytest.mark.parametrize("name", sorted(EXAMPLES))
@@ -187,7 +194,9 @@ def test_values(name):
     assert isinstance(v, np.ndarray) and v.dtype == np.float32 and v.shape == (25,)
     assert s.values(0).shape == (0,)
     manual = np.array([float(s(k)) for k in range(25)], np.float32)
-    np.testing.assert_allclose(v, manual, rtol=1e-6)
+    # values() passes the fields as float32 leaves (one program per structure); eager
+    # calls keep Python floats: a few float32 ulps apart
+    np.testing.assert_allclose(v, manual, rtol=1e-5)
     assert np.all(np.isfinite(v))
 
 
@@ -210,10 +219,10 @@ class JitTest(chex.TestCase):
             out = fn(counts)
             chex.assert_shape(out, (2, 3, 4))
             chex.assert_type(out, jnp.float32)
-            chex.assert_trees_all_close(out, ref, rtol=1e-6, custom_message=name)
+            chex.assert_trees_all_close(out, ref, rtol=1e-5, custom_message=name)
             scalar = fn(jnp.int32(13))
             chex.assert_shape(scalar, ())
-            chex.assert_trees_all_close(scalar, ref.reshape(-1)[13], rtol=1e-6, custom_message=name)
+            chex.assert_trees_all_close(scalar, ref.reshape(-1)[13], rtol=1e-5, custom_message=name)
 
 
 @pytest.mark.parametrize(

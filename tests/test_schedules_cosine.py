@@ -1,7 +1,7 @@
 """Cosine schedules: cosine_annealing and cosine_warm_restarts.
 
 References:
-- 003_c528f951556b93fa.txt §4.2 "Cosine Annealing", the closed form
+- article 003 §4.2 "Cosine Annealing", the closed form
   ``eta_t = eta_min + (eta_max - eta_min) * (1 + cos(t * pi / T_max)) / 2``, in NumPy.
 - SGDR (torch CosineAnnealingWarmRestarts' per-step recurrence ``T_cur += 1; if T_cur >=
   T_i: T_cur -= T_i; T_i *= T_mult``) simulated in NumPy, with timm's cycle_decay peaks.
@@ -23,7 +23,7 @@ RTOL = 2e-5
 
 
 def ref_cosine(eta_max, T_max, eta_min, t):
-    """003_c528f951556b93fa.txt §4.2, held at eta_min after T_max."""
+    """article 003 §4.2, held at eta_min after T_max."""
     t = np.minimum(np.asarray(t, np.float64), T_max)
     return eta_min + 0.5 * (eta_max - eta_min) * (1 + np.cos(t * np.pi / T_max))
 
@@ -144,10 +144,14 @@ def test_large_counts_warm_restarts_values():
         (lambda: lrx.cosine_annealing(0.1, 10.5), "T_max"),
         (lambda: lrx.cosine_warm_restarts(0.1, 0), "T_0"),
         (lambda: lrx.cosine_warm_restarts(0.1, 10, T_mult=0), "T_mult"),
-        (lambda: lrx.cosine_warm_restarts(0.1, 10, T_mult=1.5), "T_mult"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, T_mult=0.5), "T_mult"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 1, T_mult=1.0001), "T_mult"),  # > 4096 cycles
         (lambda: lrx.cosine_warm_restarts(0.1, 10, eta_min=0.2), "eta_min"),
         (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=0.0), "peak_decay"),
+        # growing peaks (Keras m_mul > 1) must stay finite in float32 up to 2**31 - 1
         (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=1.1), "peak_decay"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, cycle_limit=0), "cycle_limit"),
+        (lambda: lrx.cosine_warm_restarts(0.1, 10, k_decay=0.0), "k_decay"),
         (lambda: lrx.cosine_warm_restarts(0.1, 10, peak_decay=float("inf")), "peak_decay"),
         (lambda: lrx.cosine_warm_restarts(0.1, False), "T_0"),
     ],

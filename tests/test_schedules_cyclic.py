@@ -1,7 +1,7 @@
 """Cyclical schedules: cyclical (CLR) and one_cycle.
 
 References:
-- Smith 2017 "Cyclical Learning Rates" (the "CyclicalLR" of 002_e217ffe235a88214.txt):
+- Smith 2017 "Cyclical Learning Rates" (the "CyclicalLR" of article 002):
   ``cycle = floor(1 + t / (2 s))``, ``x = |t / s - 2 cycle + 1|``,
   ``lr = base + (max - base) * max(0, 1 - x) * scale`` for symmetric cycles, in NumPy.
 - 1cycle written from torch's documented phase table (end steps ``pct_start*T - 1``,

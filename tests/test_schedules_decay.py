@@ -1,7 +1,7 @@
 """Decay schedules: constant, step, multistep, exponential, polynomial, linear, inverse_sqrt.
 
 References:
-- NumPy closed forms of 003_c528f951556b93fa.txt §4.2 ("Step Decay":
+- NumPy closed forms of article 003 §4.2 ("Step Decay":
   ``eta_t = eta_0 * gamma**floor(t/s)``; "Exponential Decay": ``eta_t = eta_0 * gamma**t``).
 - torch goldens (tests/reference/schedules.json: StepLR, MultiStepLR, ExponentialLR,
   PolynomialLR, LinearLR, ConstantLR) and a live torch run when torch is installed.
@@ -29,12 +29,12 @@ T = np.arange(200)
 
 # -- NumPy references ----------------------------------------------------------------------
 def ref_step(eta0, s, gamma, t):
-    """003_c528f951556b93fa.txt §4.2, Step Decay."""
+    """article 003 §4.2, Step Decay."""
     return eta0 * gamma ** np.floor(t / s)
 
 
 def ref_exponential(eta0, gamma, t):
-    """003_c528f951556b93fa.txt §4.2, Exponential Decay."""
+    """article 003 §4.2, Exponential Decay."""
     return eta0 * gamma ** np.asarray(t, np.float64)
 
 
@@ -160,11 +160,14 @@ BIG = np.array([2**24 + 1, 10**9, 2**31 - 2, 2**31 - 1], np.int64)
     ids=repr,
 )
 def test_large_counts(schedule, ref):
-    """int32 counts up to 2**31-1: finite, and the formula at the float32-rounded count."""
+    """int32 counts up to 2**31-1: finite, and the formula at the exact count.
+
+    (0.2.0: boundaries and remaining distances are integer arithmetic, so the count is no
+    longer rounded to float32 first; 0.1.0 matched the formula at the float32 count.)
+    """
     got = np.asarray(schedule(jnp.asarray(BIG, jnp.int32)))
     assert np.all(np.isfinite(got))
-    t32 = BIG.astype(np.float32).astype(np.float64)  # counts are evaluated in float32
-    np.testing.assert_allclose(got, ref(t32), rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(got, ref(BIG.astype(np.float64)), rtol=1e-4, atol=1e-12)
 
 
 # -- validation ----------------------------------------------------------------------------

@@ -47,7 +47,17 @@ def decays(draw) -> Case:
     init = draw(unit)
     kind = draw(
         st.sampled_from(
-            ["step", "multistep", "exponential", "cosine", "polynomial", "linear_down", "per_epoch"]
+            [
+                "step",
+                "multistep",
+                "exponential",
+                "cosine",
+                "polynomial",
+                "linear_down",
+                "per_epoch",
+                "inverse_time",
+                "scaled",
+            ]
         )
     )
     if kind == "step":
@@ -66,6 +76,12 @@ def decays(draw) -> Case:
         s = lrx.polynomial_decay(init, draw(steps), power=power, end_value=init * draw(unit))
     elif kind == "linear_down":
         s = lrx.linear_schedule(init, init * draw(unit), draw(steps))
+    elif kind == "inverse_time":
+        rate = draw(st.floats(min_value=0.0, max_value=1e3))
+        s = lrx.inverse_time_decay(init, rate, draw(steps), staircase=draw(st.booleans()))
+    elif kind == "scaled":  # c * s: a decay scaled by a factor in [0, 1]
+        inner = lrx.step_decay(init, draw(steps), draw(gammas))
+        s = draw(unit) * inner if draw(st.booleans()) else inner * draw(unit)
     else:
         inner = lrx.step_decay(init, draw(steps), draw(gammas))
         s = lrx.per_epoch(inner, draw(st.integers(1, 5)))
@@ -88,6 +104,8 @@ def cases(draw) -> Case:
                 "wsd",
                 "inverse_sqrt",
                 "sequence",
+                "poly_cycle",
+                "product",
             ]
         )
     )
@@ -178,9 +196,29 @@ def cases(draw) -> Case:
         return Case(s, min(init, end), peak, inc_until=w, dec_from=w, warm=(w, init, peak))
     if kind == "inverse_sqrt":
         peak, w = draw(unit), draw(st.integers(1, 30))
+        tau = draw(st.one_of(st.none(), st.integers(1, 10_000)))
         return Case(
-            lrx.inverse_sqrt(peak, w), 0.0, peak, inc_until=w, dec_from=w, warm=(w, 0.0, peak)
+            lrx.inverse_sqrt(peak, w, timescale=tau),
+            0.0,
+            peak,
+            inc_until=w,
+            dec_from=w,
+            warm=(w, 0.0, peak),
         )
+    if kind == "poly_cycle":  # Keras cycle=True: restarts below the previous peak
+        init = draw(unit)
+        end = init * draw(unit)
+        s = lrx.polynomial_decay(
+            init,
+            draw(steps),
+            power=draw(st.floats(min_value=0.1, max_value=5.0)),
+            end_value=end,
+            cycle=True,
+        )
+        return Case(s, end, init)
+    if kind == "product":  # s * t of two decays with values in [0, 1]
+        a, b = draw(decays()), draw(decays())
+        return Case(a.schedule * b.schedule, 0.0, a.hi * b.hi, dec_from=0)
     # sequence of decays
     parts = draw(st.lists(decays(), min_size=1, max_size=3))
     bounds = sorted(

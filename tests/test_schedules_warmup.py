@@ -1,9 +1,10 @@
-# ruff: noqa: E501  (the article's two functions below are copied verbatim)
+# ruff: noqa: E501  (the article's two functions below are transcribed line by line)
 """Warm-up schedules: warmup, warmup_cosine, warmup_stable_decay (and inverse_sqrt's warm-up).
 
 References:
-- 004_7dc5a075b1dee1ce.txt, section "学习率调整其他策略 / warm-up": ``decay_lr_poly``
-  ("实现方法一") and ``decay_lr_stable`` (Warmup-Stable-Decay), copied verbatim below.
+- article 004, section on other learning-rate strategies / warm-up: ``decay_lr_poly``
+  (its first implementation) and ``decay_lr_stable`` (Warmup-Stable-Decay), transcribed
+  below with the comments in English.
   ``steps = epoch_i * total_batches + batch_i`` is the update count.
 - optax ``warmup_cosine_decay_schedule`` (same numbers as ``warmup_cosine``).
 - HF transformers ``get_wsd_schedule`` decay shapes (linear, "1-sqrt") written in NumPy.
@@ -22,18 +23,18 @@ import lrx
 RTOL = 2e-5
 
 
-# -- 004_7dc5a075b1dee1ce.txt, verbatim ------------------------------------------------------
+# -- article 004, transcribed ---------------------------------------------------------------
 # fmt: off
 def decay_lr_poly(base_lr, epoch_i, batch_i, total_epochs, total_batches, warm_up, power=1.0):
     '''
-    base_lr: 初始化学习率
-    epoch_i, batch_i, total_epochs, total_batches: 第i次epoch/batch;总共的epoch/batch
-    warm_up: 训练到多少轮次，才变成开始设定学习率
+    base_lr: the initial learning rate
+    epoch_i, batch_i, total_epochs, total_batches: the i-th epoch/batch; total epochs/batches
+    warm_up: epochs of training before the rate reaches base_lr
     '''
     if warm_up > 0 and epoch_i < warm_up:
         rate = (epoch_i * total_batches + batch_i) / (warm_up * total_batches)
     else:
-        # 学习率衰减
+        # learning-rate decay
         rate = np.power(
             1.0 - ((epoch_i - warm_up) * total_batches + batch_i) / ((total_epochs - warm_up) * total_batches),
             power)
@@ -42,13 +43,13 @@ def decay_lr_poly(base_lr, epoch_i, batch_i, total_epochs, total_batches, warm_u
 
 def decay_lr_stable(base_lr, epoch_i, batch_i, total_epochs, total_batches, warm_up, stable_epochs=0):
     if warm_up > 0 and epoch_i < warm_up:
-        # Warmup阶段
+        # warm-up phase
         rate = (epoch_i * total_batches + batch_i) / (warm_up * total_batches)
     elif epoch_i < warm_up + stable_epochs:
-        # Stable阶段
-        rate = 1.0  # 学习率保持为base_lr
+        # stable phase
+        rate = 1.0  # the rate stays at base_lr
     else:
-        # Decay阶段
+        # decay phase
         progress = (epoch_i - warm_up - stable_epochs) * total_batches + batch_i
         cosine_decay = 0.5 * (1.0 + np.cos(np.pi * progress / ((total_epochs - warm_up - stable_epochs) * total_batches)))
         rate = cosine_decay

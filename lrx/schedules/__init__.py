@@ -15,10 +15,13 @@ from lrx.schedules.cyclic import one_cycle as one_cycle
 from lrx.schedules.decay import constant as constant
 from lrx.schedules.decay import exponential_decay as exponential_decay
 from lrx.schedules.decay import inverse_sqrt as inverse_sqrt
+from lrx.schedules.decay import inverse_time_decay as inverse_time_decay
 from lrx.schedules.decay import linear_schedule as linear_schedule
 from lrx.schedules.decay import multistep_decay as multistep_decay
 from lrx.schedules.decay import polynomial_decay as polynomial_decay
 from lrx.schedules.decay import step_decay as step_decay
+from lrx.schedules.noise import lr_noise as lr_noise
+from lrx.schedules.tanh import tanh_decay as tanh_decay
 from lrx.schedules.warmup import warmup as warmup
 from lrx.schedules.warmup import warmup_cosine as warmup_cosine
 from lrx.schedules.warmup import warmup_stable_decay as warmup_stable_decay
@@ -32,7 +35,9 @@ __all__ = [
     "exponential_decay",
     "from_fn",
     "inverse_sqrt",
+    "inverse_time_decay",
     "linear_schedule",
+    "lr_noise",
     "multistep_decay",
     "one_cycle",
     "per_epoch",
@@ -40,6 +45,7 @@ __all__ = [
     "schedule_from_config",
     "sequence",
     "step_decay",
+    "tanh_decay",
     "warmup",
     "warmup_cosine",
     "warmup_stable_decay",

@@ -9,8 +9,18 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_int
-from lrx.schedules._base import Schedule, _set, register, schedule_field, schedules_field
+from lrx._validate import FLOAT32_MAX, check_float, check_int, static_value
+from lrx.schedules._base import (
+    Schedule,
+    _as_f32,
+    _as_int,
+    _bound,
+    _set,
+    register,
+    schedule_field,
+    schedules_field,
+    static_field,
+)
 from lrx.schedules.decay import Constant, _check_sorted_ints, _floordiv
 
 __all__ = ["from_fn", "per_epoch", "sequence"]
@@ -23,11 +33,11 @@ def _as_schedule(name: str, value: Any) -> Schedule:
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         try:
             # Constant.__post_init__ validates any real (NumPy scalars too) as a float
-            return Constant(cast(float, value))
+            return Constant(value=cast(float, value))
         except ValueError as e:
             raise ValueError(f"{name}: {e}") from None
     if callable(value):
-        return FromFn(value)
+        return FromFn(fn=value)
     raise ValueError(f"{name} must be an lrx Schedule, a number or a callable, got {value!r}")
 
 
@@ -37,18 +47,12 @@ class FromFn(Schedule):
 
     _serializable = False
 
-    fn: Callable[[jax.Array], Any]
+    fn: Callable[[jax.Array], Any] = static_field()
 
     def __post_init__(self) -> None:
         if isinstance(self.fn, Schedule) or not callable(self.fn):
             raise ValueError(f"fn must be a callable (count -> learning rate), got {self.fn!r}")
-
-    # Identity of the wrapped function, not its value: works for unhashable callables.
-    def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other.fn is self.fn  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self), id(self.fn)))
+        _trace_once(self.fn)
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = jnp.asarray(self.fn(t))
@@ -59,14 +63,67 @@ class FromFn(Schedule):
         return jnp.broadcast_to(value.astype(jnp.float32), t.shape)
 
 
+_CONTROL_FLOW_ERRORS = (
+    jax.errors.TracerBoolConversionError,
+    jax.errors.ConcretizationTypeError,
+    jax.errors.TracerIntegerConversionError,
+)
+
+
+def _trace_once(fn: Callable[[jax.Array], Any]) -> None:
+    """Trace ``fn`` abstractly on a float32 scalar count (no FLOPs): catch Python branching."""
+    try:
+        out = jax.eval_shape(fn, jax.ShapeDtypeStruct((), jnp.float32))
+    except _CONTROL_FLOW_ERRORS as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(
+            f"fn uses Python control flow on the count ({type(e).__name__}: {first}). "
+            "A schedule runs under jit, where the count is a traced array: write branches "
+            "as jnp.where(t < warmup, t / warmup, decay) or jax.lax.cond, replace "
+            "min/max/float() by jnp.minimum/jnp.maximum/astype, or use a named schedule "
+            "(lrx.warmup, lrx.warmup_cosine, lrx.linear_schedule, lrx.sequence, ...)"
+        ) from None
+    except Exception as e:  # any other failure: report it at construction, as a ValueError
+        raise ValueError(
+            f"fn must be a jittable count -> learning rate function; calling it on a traced "
+            f"float32 scalar count raised {type(e).__name__}: {e}"
+        ) from None
+    leaves = jax.tree_util.tree_leaves(out)
+    if len(leaves) != 1 or not hasattr(leaves[0], "dtype"):
+        raise ValueError(f"fn must return one real number or array, got {out!r}")
+    dtype = leaves[0].dtype
+    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
+        raise ValueError(f"fn must return a real number or array, got dtype {dtype}")
+    if leaves[0].shape != ():
+        raise ValueError(
+            f"fn must map a scalar count to a scalar value, got shape {leaves[0].shape}"
+        )
+
+
 def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
     """Wrap a jittable callable ``count -> learning rate`` as a Schedule.
 
     Formula: ``s(t) = fn(t)``, where ``fn`` receives the count as a float32 array (any
     shape; it must use ``jnp`` only, no Python branching on the count) and returns a value
-    broadcastable to it. The result is a Schedule (printable, usable in ``sequence``,
-    ``warmup``, ``values``) but it cannot be serialized: ``to_config`` raises ``TypeError``.
-    Two ``from_fn`` schedules are equal when they wrap the same function object.
+    broadcastable to it. ``fn`` is traced once abstractly at construction (``jax.eval_shape``
+    on a float32 scalar, no computation): Python control flow on the count (``if t < W``,
+    ``min(t, W)``, ``float(t)``) raises ``ValueError`` there, not later under ``jit``.
+    The result is a Schedule (printable, usable in ``sequence``, ``warmup``, ``values``,
+    a pytree whose ``fn`` is static) but it cannot be serialized: ``to_config`` raises
+    ``TypeError``. Two ``from_fn`` schedules are equal when they wrap the same function
+    object.
+
+    Hugging Face's ``LambdaLR`` lambdas branch in Python; rewrite them with ``jnp.where``
+    (or, better, use the named schedule, which also serializes). With ``lr`` the peak,
+    ``W`` the warm-up and ``T`` the total number of updates:
+
+    * ``get_linear_schedule_with_warmup``:
+      ``from_fn(lambda t: lr * jnp.where(t < W, t / W, jnp.maximum(0.0, (T - t) / (T - W))))``
+      is ``lrx.warmup(lrx.linear_schedule(lr, 0.0, T - W), W)``.
+    * ``get_cosine_schedule_with_warmup``:
+      ``from_fn(lambda t: lr * jnp.where(t < W, t / W,
+      0.5 * (1 + jnp.cos(jnp.pi * jnp.clip((t - W) / (T - W), 0, 1)))))``
+      is ``lrx.warmup_cosine(lr, W, T)``.
 
     Peers: torch ``LambdaLR(lr_lambda)`` with ``lr=1`` (or ``fn = lr * lr_lambda``).
     A Schedule passed in is returned as is.
@@ -80,10 +137,25 @@ def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
         >>> s = lrx.from_fn(lambda t: 0.1 / jnp.sqrt(1.0 + t))
         >>> [round(v, 4) for v in s.values(4).tolist()]
         [0.1, 0.0707, 0.0577, 0.05]
+        >>> lrx.from_fn(lambda t: 0.1 if t < 5 else 0.01)
+        Traceback (most recent call last):
+        ...
+        ValueError: fn uses Python control flow on the count (...
+        >>> lr, W, T = 0.1, 4, 20
+        >>> hf_linear = lrx.from_fn(
+        ...     lambda t: lr * jnp.where(t < W, t / W, jnp.maximum(0.0, (T - t) / (T - W))))
+        >>> named = lrx.warmup(lrx.linear_schedule(lr, 0.0, T - W), W)
+        >>> bool(jnp.allclose(hf_linear.values(30), named.values(30), atol=1e-7))
+        True
+        >>> hf_cosine = lrx.from_fn(lambda t: lr * jnp.where(
+        ...     t < W, t / W, 0.5 * (1 + jnp.cos(jnp.pi * jnp.clip((t - W) / (T - W), 0, 1)))))
+        >>> bool(jnp.allclose(hf_cosine.values(30), lrx.warmup_cosine(lr, W, T).values(30),
+        ...                   atol=1e-7))
+        True
     """
     if isinstance(fn, Schedule):
         return fn
-    return FromFn(fn)
+    return FromFn(fn=fn)
 
 
 @register("sequence")
@@ -112,15 +184,22 @@ class SequenceSchedule(Schedule):
                 f"integers, got {list(self.boundaries)!r}"
             )
 
+    def _max_value(self) -> float | None:
+        bounds = [s._max_value() for s in self.schedules]
+        return None if any(b is None for b in bounds) else _bound(*bounds)
+
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
+            b = _as_f32(b)
             value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
         return value
 
     def _value_at(self, count: jax.Array) -> jax.Array:
+        # boundaries and shifts in integer arithmetic: exact for every int32 count
         value = self.schedules[0](count)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
+            b = _as_int(b, count.dtype)
             value = jnp.where(count >= b, s(jnp.maximum(count - b, 0)), value)
         return value
 
@@ -148,7 +227,7 @@ def sequence(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedu
         >>> s.values(7).tolist()
         [0.0, 0.5, 1.0, 1.0, 0.5, 0.5, 0.25]
     """
-    return SequenceSchedule(schedules, boundaries)
+    return SequenceSchedule(schedules=schedules, boundaries=boundaries)
 
 
 @register("per_epoch")
@@ -162,11 +241,14 @@ class PerEpoch(Schedule):
         _set(self, "schedule", _as_schedule("schedule", self.schedule))
         _set(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
 
+    def _max_value(self) -> float | None:
+        return self.schedule._max_value()
+
     def _value(self, t: jax.Array) -> jax.Array:
         return self.schedule(_floordiv(t, self.steps_per_epoch))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self.schedule(count // self.steps_per_epoch)
+        return self.schedule(count // _as_int(self.steps_per_epoch, count.dtype))
 
 
 def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
@@ -174,7 +256,7 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
 
     Formula: ``s(t) = schedule(floor(t / steps_per_epoch))``: the learning rate of every
     update in epoch ``e`` is ``schedule(e)``, as a torch scheduler whose ``step()`` is
-    called once per epoch (002_e217ffe235a88214.txt's schedulers are all per-epoch).
+    called once per epoch (article 002's schedulers are all per-epoch).
 
     Args:
         schedule: the per-epoch schedule (a number means ``constant``).
@@ -186,4 +268,99 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
         >>> s.values(6).tolist()
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
-    return PerEpoch(schedule, steps_per_epoch)
+    return PerEpoch(schedule=schedule, steps_per_epoch=steps_per_epoch)
+
+
+@register("scaled")
+class Scaled(Schedule):
+    """``s(t) = factor * schedule(t)``: what ``c * s`` and ``s * c`` build."""
+
+    factor: float
+    schedule: Schedule = schedule_field()
+
+    def __post_init__(self) -> None:
+        _set(self, "factor", check_float("factor", self.factor, lo=0.0))
+        _set(self, "schedule", _as_schedule("schedule", self.schedule))
+        bound = self._max_value()
+        if bound is not None and bound > FLOAT32_MAX:
+            raise ValueError(
+                f"factor * schedule overflows float32 (up to {bound:.4g}): factor must be "
+                f"<= {FLOAT32_MAX / (bound / self.factor):.4g} for {self.schedule!r}, "
+                f"got {self.factor!r}"
+            )
+
+    def _max_value(self) -> float | None:
+        factor, inner = static_value(self.factor), self.schedule._max_value()
+        return None if factor is None or inner is None else factor * inner
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        return _as_f32(self.factor) * self.schedule(t)
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        return _as_f32(self.factor) * self.schedule(count)
+
+
+@register("product")
+class Product(Schedule):
+    """``s(t) = schedules[0](t) * schedules[1](t) * ...``: what ``s * t`` builds."""
+
+    schedules: Sequence[Schedule] = schedules_field()
+
+    def __post_init__(self) -> None:
+        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
+            raise ValueError(f"schedules must be a list of schedules, got {self.schedules!r}")
+        if not self.schedules:
+            raise ValueError("schedules must hold at least one schedule, got []")
+        _set(
+            self,
+            "schedules",
+            tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
+        )
+        bound = self._max_value()
+        if bound is not None and bound > FLOAT32_MAX:
+            raise ValueError(
+                f"schedules: their product overflows float32 (up to {bound:.4g}), got "
+                f"{list(self.schedules)!r}"
+            )
+
+    def _max_value(self) -> float | None:
+        bound = 1.0
+        for s in self.schedules:
+            b = s._max_value()
+            if b is None:
+                return None
+            bound *= b
+        return bound
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        value = self.schedules[0](t)
+        for s in self.schedules[1:]:
+            value = value * s(t)
+        return value
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        value = self.schedules[0](count)
+        for s in self.schedules[1:]:
+            value = value * s(count)
+        return value
+
+
+def _is_number(x: Any) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
+
+
+def _multiply(a: Any, b: Any) -> Any:
+    """``a * b`` for a Schedule and a number or two Schedules (``Schedule.__mul__``)."""
+    if isinstance(a, Schedule) and isinstance(b, Schedule):
+        left = a.schedules if isinstance(a, Product) else (a,)
+        right = b.schedules if isinstance(b, Product) else (b,)
+        return Product(schedules=(*left, *right))
+    if isinstance(a, Schedule) and _is_number(b):
+        return Scaled(factor=b, schedule=a)
+    if isinstance(b, Schedule) and _is_number(a):
+        return Scaled(factor=a, schedule=b)
+    return NotImplemented

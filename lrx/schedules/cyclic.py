@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_bool, check_choice, check_float, check_int
-from lrx.schedules._base import Schedule, _set, register
-from lrx.schedules.decay import _cos_frac, _floordiv, _pow
+from lrx._validate import (
+    FLOAT32_MAX,
+    check_bool,
+    check_choice,
+    check_float,
+    check_int,
+    static_value,
+)
+from lrx.schedules._base import Schedule, _as_f32, _bound, _set, register, static_field
+from lrx.schedules.decay import _check_divisor, _check_gamma, _cos_frac, _floordiv, _pow
 
 __all__ = ["cyclical", "one_cycle"]
 
@@ -25,7 +32,7 @@ class Cyclical(Schedule):
     max_lr: float
     step_size_up: int
     step_size_down: int | None = None
-    mode: str = "triangular"
+    mode: str = static_field(default="triangular")
     gamma: float = 1.0
 
     def __post_init__(self) -> None:
@@ -35,35 +42,58 @@ class Cyclical(Schedule):
         down = self.step_size_up if self.step_size_down is None else self.step_size_down
         _set(self, "step_size_down", check_int("step_size_down", down, lo=1))
         _set(self, "mode", check_choice("mode", self.mode, _MODES))
-        _set(self, "gamma", check_float("gamma", self.gamma, lo=0.0, hi=1.0, lo_open=True))
+        _set(self, "gamma", _check_gamma(self.gamma))
+
+    def _max_value(self) -> float | None:
+        return _bound(self.base_lr, self.max_lr)
 
     @property
-    def _down(self) -> int:
+    def _down(self) -> Any:
         """``step_size_down`` as set by ``__post_init__`` (``None`` became ``step_size_up``)."""
-        return cast(int, self.step_size_down)
+        return self.step_size_down
 
     def _value(self, t: jax.Array) -> jax.Array:
-        total = float(self.step_size_up + self._down)
+        up, down = _as_f32(self.step_size_up), _as_f32(self._down)
+        total = up + down
         # position inside the current cycle and cycle index, exact for t < 2**24
-        return self._shape(t, jnp.mod(t, total), _floordiv(t, total))
+        pos = jnp.mod(t, total)
+        return self._shape(t, pos, total - pos, _floordiv(t, total), pos <= up)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        total = self.step_size_up + self._down
+        # The cycle length may exceed int32 (two step sizes near 2**31): reduce the count
+        # in uint32 (int64 under x64), where up + down and every count fit exactly.
+        wide = jnp.uint32 if count.dtype.itemsize <= 4 else count.dtype
+        c = jnp.maximum(count, 0).astype(wide)
+        up = jnp.asarray(self.step_size_up).astype(wide)
+        total = up + jnp.asarray(self._down).astype(wide)
+        pos = c % total
         f32 = jnp.float32
         return self._shape(
-            count.astype(f32), (count % total).astype(f32), (count // total).astype(f32)
+            count.astype(f32),
+            pos.astype(f32),
+            (total - pos).astype(f32),
+            (c // total).astype(f32),
+            pos <= up,
         )
 
-    def _shape(self, t: jax.Array, pos: jax.Array, cycle: jax.Array) -> jax.Array:
-        up, down = float(self.step_size_up), float(self._down)
-        height = jnp.where(pos <= up, pos / up, (up + down - pos) / down)
+    def _shape(
+        self,
+        t: jax.Array,
+        pos: jax.Array,
+        to_end: jax.Array,
+        cycle: jax.Array,
+        rising: jax.Array,
+    ) -> jax.Array:
+        up, down = _as_f32(self.step_size_up), _as_f32(self._down)
+        height = jnp.where(rising, pos / up, to_end / down)
         if self.mode == "triangular":
             scale = jnp.ones_like(t)
         elif self.mode == "triangular2":
             scale = _pow(0.5, cycle)  # 1 / 2**(cycle - 1)
         else:  # exp_range: scaled per update, as torch (scale_mode="iterations")
             scale = _pow(self.gamma, t)
-        return self.base_lr + (self.max_lr - self.base_lr) * height * scale
+        base, peak = _as_f32(self.base_lr), _as_f32(self.max_lr)
+        return base + (peak - base) * height * scale
 
 
 def cyclical(
@@ -81,7 +111,7 @@ def cyclical(
     ``(L - p) / step_size_down``; ``s(t) = base_lr + (max_lr - base_lr) * h(t) * f(t)``
     with ``f = 1`` (``"triangular"``), ``f = 2**-floor(t / L)`` (``"triangular2"``: the
     amplitude halves every cycle) or ``f = gamma**t`` (``"exp_range"``). This is the
-    "CyclicalLR" of 002_e217ffe235a88214.txt (0.001 to 0.1 over a 40-epoch cycle is
+    "CyclicalLR" of article 002 (0.001 to 0.1 over a 40-epoch cycle is
     ``cyclical(0.001, 0.1, step_size_up=20)`` stepped per epoch).
 
     Peers: torch ``CyclicLR(base_lr, max_lr, step_size_up, step_size_down, mode, gamma,
@@ -105,7 +135,14 @@ def cyclical(
         >>> lrx.cyclical(0.0, 1.0, step_size_up=2, mode="triangular2").values(7).tolist()
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.25, 0.5]
     """
-    return Cyclical(base_lr, max_lr, step_size_up, step_size_down, mode, gamma)
+    return Cyclical(
+        base_lr=base_lr,
+        max_lr=max_lr,
+        step_size_up=step_size_up,
+        step_size_down=step_size_down,
+        mode=mode,
+        gamma=gamma,
+    )
 
 
 @register("one_cycle")
@@ -115,10 +152,10 @@ class OneCycle(Schedule):
     max_lr: float
     total_steps: int
     pct_start: float = 0.3
-    anneal_strategy: str = "cos"
+    anneal_strategy: str = static_field(default="cos")
     div_factor: float = 25.0
     final_div_factor: float = 1e4
-    three_phase: bool = False
+    three_phase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
         _set(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
@@ -131,43 +168,74 @@ class OneCycle(Schedule):
         _set(
             self, "anneal_strategy", check_choice("anneal_strategy", self.anneal_strategy, _ANNEAL)
         )
-        _set(self, "div_factor", check_float("div_factor", self.div_factor, lo=0.0, lo_open=True))
-        _set(
-            self,
-            "final_div_factor",
-            check_float("final_div_factor", self.final_div_factor, lo=0.0, lo_open=True),
-        )
+        _set(self, "div_factor", _check_divisor("div_factor", self.div_factor))
+        _set(self, "final_div_factor", _check_divisor("final_div_factor", self.final_div_factor))
         _set(self, "three_phase", check_bool("three_phase", self.three_phase))
-        warm = self.pct_start * self.total_steps
+        max_lr, div, final_div = (
+            static_value(self.max_lr),
+            static_value(self.div_factor),
+            static_value(self.final_div_factor),
+        )
+        if max_lr is not None and div is not None and max_lr / div > FLOAT32_MAX:
+            raise ValueError(
+                f"div_factor must keep max_lr / div_factor finite in float32, got "
+                f"div_factor={div!r} with max_lr={max_lr!r}"
+            )
+        if (
+            max_lr is not None
+            and div is not None
+            and final_div is not None
+            and max_lr / div / final_div > FLOAT32_MAX
+        ):
+            raise ValueError(
+                f"final_div_factor must keep max_lr / div_factor / final_div_factor finite "
+                f"in float32, got final_div_factor={final_div!r}"
+            )
+        pct, total = static_value(self.pct_start), static_value(self.total_steps)
+        if pct is None or total is None:
+            return  # traced: the phase checks below need both values
+        warm = pct * total
         if warm <= 1.0:
             raise ValueError(
                 f"pct_start must give a warm-up of more than one update "
-                f"(pct_start * total_steps > 1), got pct_start={self.pct_start!r} with "
-                f"total_steps={self.total_steps}"
+                f"(pct_start * total_steps > 1), got pct_start={pct!r} with "
+                f"total_steps={total}"
             )
-        if self.three_phase and 2.0 * warm - 2.0 >= self.total_steps - 1:
+        if self.three_phase and 2.0 * warm - 2.0 >= total - 1:
             raise ValueError(
                 f"pct_start must leave room for the third phase with three_phase=True "
                 f"(2 * pct_start * total_steps < total_steps + 1), got "
-                f"pct_start={self.pct_start!r} with total_steps={self.total_steps}"
+                f"pct_start={pct!r} with total_steps={total}"
             )
 
-    def phases(self) -> list[tuple[float, float, float, float]]:
-        """``(start_step, end_step, start_value, end_value)`` per phase, torch's arithmetic."""
-        initial = self.max_lr / self.div_factor
-        final = initial / self.final_div_factor
-        warm_end = float(self.pct_start * self.total_steps) - 1.0
-        last = float(self.total_steps - 1)
+    def _max_value(self) -> float | None:
+        max_lr = static_value(self.max_lr)
+        div, final_div = static_value(self.div_factor), static_value(self.final_div_factor)
+        if max_lr is None or div is None or final_div is None:
+            return None
+        return float(max(max_lr, max_lr / div, max_lr / div / final_div))
+
+    def phases(self) -> list[tuple[Any, Any, Any, Any]]:
+        """``(start_step, end_step, start_value, end_value)`` per phase, torch's arithmetic.
+
+        Python floats for a concrete schedule; float32 arrays where a field is traced.
+        """
+        max_lr = _as_f32(self.max_lr)
+        initial = max_lr / _as_f32(self.div_factor)
+        final = initial / _as_f32(self.final_div_factor)
+        pct, total = _as_f32(self.pct_start), _as_f32(self.total_steps)
+        warm_end = pct * total - 1.0
+        last = total - 1.0
         if self.three_phase:
-            down_end = float(2.0 * self.pct_start * self.total_steps) - 2.0
+            down_end = 2.0 * pct * total - 2.0
             return [
-                (0.0, warm_end, initial, self.max_lr),
-                (warm_end, down_end, self.max_lr, initial),
+                (0.0, warm_end, initial, max_lr),
+                (warm_end, down_end, max_lr, initial),
                 (down_end, last, initial, final),
             ]
-        return [(0.0, warm_end, initial, self.max_lr), (warm_end, last, self.max_lr, final)]
+        return [(0.0, warm_end, initial, max_lr), (warm_end, last, max_lr, final)]
 
-    def _anneal(self, t: jax.Array, phase: tuple[float, float, float, float]) -> jax.Array:
+    def _anneal(self, t: jax.Array, phase: tuple[Any, Any, Any, Any]) -> jax.Array:
         start, end, v0, v1 = phase
         length = end - start
         remaining = end - jnp.clip(t, start, end)  # (1 - pct) * length
@@ -203,7 +271,7 @@ def one_cycle(
     ``[w, 2 * pct_start * total_steps - 2]``, ``initial -> final`` up to
     ``total_steps - 1``. Inside a phase from ``a`` to ``b`` with progress ``p``:
     ``b + (a - b) * (1 + cos(pi * p)) / 2`` (``"cos"``) or ``a + (b - a) * p``
-    (``"linear"``). One of the "beyond the basics" schedulers of 002_e217ffe235a88214.txt.
+    (``"linear"``). One of the "beyond the basics" schedulers of article 002.
 
     Peers: torch ``OneCycleLR(max_lr, total_steps, pct_start, anneal_strategy,
     div_factor, final_div_factor, three_phase, cycle_momentum=False)`` for
@@ -230,5 +298,11 @@ def one_cycle(
         [0.1, 0.55, 1.0, 0.871, 0.743, 0.614, 0.486, 0.357, 0.229, 0.1]
     """
     return OneCycle(
-        max_lr, total_steps, pct_start, anneal_strategy, div_factor, final_div_factor, three_phase
+        max_lr=max_lr,
+        total_steps=total_steps,
+        pct_start=pct_start,
+        anneal_strategy=anneal_strategy,
+        div_factor=div_factor,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
     )

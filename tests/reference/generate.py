@@ -1,7 +1,7 @@
 """Regenerate every golden file in tests/reference/ (needs the ``parity`` extra: torch).
 
     python tests/reference/generate.py            # all
-    python tests/reference/generate.py optim      # one group: optim, schedules, plateau
+    python tests/reference/generate.py optim      # one group: optim, schedules, plateau, peers
 
 Each group lives in its own ``gen_<group>.py`` module exposing ``main()``, writing
 ``<group>.json`` beside this file. Golden files are committed so the default test run
@@ -15,7 +15,7 @@ import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-GROUPS = ["optim", "schedules", "plateau"]
+GROUPS = ["optim", "schedules", "plateau", "peers"]
 
 
 def main(argv: list[str]) -> None:
