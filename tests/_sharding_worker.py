@@ -84,18 +84,23 @@ def _factories() -> dict[str, tuple[Any, bool]]:
     return {
         "optax_sgd": (lambda: optax.sgd(1e-2, momentum=0.9), False),
         "control_bad_state": (_bad_state_transform, False),
-        "sgd_momentum": (lambda: lrx.sgd(0.1, momentum=0.9), False),
+        "sgd_momentum": (lambda: lrx.sgd(learning_rate=0.1, momentum=0.9), False),
         "sgd_nesterov_wd": (
-            lambda: lrx.sgd(0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
+            lambda: lrx.sgd(learning_rate=0.1, momentum=0.9, nesterov=True, weight_decay=1e-2),
             False,
         ),
-        "adagrad": (lambda: lrx.adagrad(0.1), False),
-        "rmsprop_centered": (lambda: lrx.rmsprop(1e-2, centered=True, momentum=0.9), False),
-        "adam": (lambda: lrx.adam(1e-2), False),
-        "adam_amsgrad": (lambda: lrx.adam(1e-2, amsgrad=True), False),
-        "adamw": (lambda: lrx.adamw(1e-2, weight_decay=0.1), False),
+        "adagrad": (lambda: lrx.adagrad(learning_rate=0.1), False),
+        "rmsprop_centered": (
+            lambda: lrx.rmsprop(learning_rate=1e-2, centered=True, momentum=0.9),
+            False,
+        ),
+        "adam": (lambda: lrx.adam(learning_rate=1e-2), False),
+        "adam_amsgrad": (lambda: lrx.adam(learning_rate=1e-2, amsgrad=True), False),
+        "adamw": (lambda: lrx.adamw(learning_rate=1e-2, weight_decay=0.1), False),
         "adam_schedule": (
-            lambda: lrx.adam(lrx.warmup_cosine(1e-2, warmup_steps=2, total_steps=10)),
+            lambda: lrx.adam(
+                learning_rate=lrx.warmup_cosine(peak_value=1e-2, warmup_steps=2, total_steps=10)
+            ),
             False,
         ),
         "torch_sgd": (
@@ -105,29 +110,37 @@ def _factories() -> dict[str, tuple[Any, bool]]:
         "torch_adagrad": (lambda: ct.adagrad(lr=0.1, lr_decay=1e-3, weight_decay=1e-3), False),
         "torch_rmsprop": (lambda: ct.rmsprop(lr=1e-2, momentum=0.9, centered=True), False),
         "torch_adam": (lambda: ct.adam(lr=1e-2, amsgrad=True, weight_decay=1e-3), False),
-        "torch_adamw": (lambda: ct.adamw(lr=lrx.step_decay(1e-2, step_size=2)), False),
+        "torch_adamw": (lambda: ct.adamw(lr=lrx.step_decay(init_value=1e-2, step_size=2)), False),
         "partition": (
             lambda: lrx.partition(
-                {"fast": lrx.adam(1e-2), "slow": lrx.sgd(1e-3, momentum=0.9)},
+                {
+                    "fast": lrx.adam(learning_rate=1e-2),
+                    "slow": lrx.sgd(learning_rate=1e-3, momentum=0.9),
+                },
                 {"dense/**": "fast", "**": "slow"},
             ),
             False,
         ),
         "layerwise_decay": (
             lambda: lrx.layerwise_decay(
-                functools.partial(lrx.adamw, weight_decay=0.05), 1e-2, 0.5, ["emb", "dense/**"]
+                functools.partial(lrx.adamw, weight_decay=0.05),
+                learning_rate=1e-2,
+                decay=0.5,
+                layers=["emb", "dense/**"],
             ),
             False,
         ),
         "clip_adam_plateau": (
             lambda: lrx.chain(
-                lrx.clip_by_global_norm(0.5),
-                lrx.adam(lrx.warmup_cosine(1e-2, warmup_steps=1, total_steps=10)),
+                lrx.clip_by_global_norm(max_norm=0.5),
+                lrx.adam(
+                    learning_rate=lrx.warmup_cosine(peak_value=1e-2, warmup_steps=1, total_steps=10)
+                ),
                 lrx.reduce_on_plateau(factor=0.5, patience=0),
             ),
             True,
         ),
-        "skip_nonfinite": (lambda: lrx.skip_nonfinite(lrx.adam(1e-2)), False),
+        "skip_nonfinite": (lambda: lrx.skip_nonfinite(lrx.adam(learning_rate=1e-2)), False),
     }
 
 
