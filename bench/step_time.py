@@ -3,10 +3,16 @@
 Every JAX contender runs the step a training loop runs after the backward pass:
 ``updates, state = tx.update(grads, state, params); params = apply_updates(params, updates)``
 in one ``jax.jit`` with params and state donated. torch runs ``opt.step()`` (``foreach=True``
-and ``fused=True`` where torch 2.x's CPU optimizer accepts it: SGD, Adam, AdamW, Adagrad;
-RMSprop has no fused kernel). The floor is a jitted kernel that reads and writes exactly the
-bytes the update must move (for Adam: read params, grads, m, v; write params, m, v) as flat
-buffers; its time is what the update would take at the machine's achievable bandwidth.
+and ``fused=True`` where torch accepts it on the device: SGD, Adam, AdamW, and on CPU
+Adagrad; RMSprop has no fused kernel; an unsupported combination is shown as "—"). The
+floor is a jitted kernel that reads and writes exactly the bytes the update must move (for
+Adam: read params, grads, m, v; write params, m, v) as flat buffers; its time is what the
+update would take at the machine's achievable bandwidth.
+
+The platform is JAX's (``JAX_PLATFORMS``, CPU unless set). On a GPU
+(``JAX_PLATFORMS=cuda``) torch runs on CUDA when ``torch.cuda.is_available()``, timed with
+``torch.cuda.synchronize()`` after each batch of steps; without CUDA torch the torch columns
+are skipped. ``bench/run_all.sh`` picks the platform and runs everything.
 
 Contenders are timed interleaved (A B C A B C ...) and the table shows medians over rounds.
 torch's intra-op thread count is set to the number of cores this process may use, the size
@@ -15,6 +21,7 @@ of XLA:CPU's own intra-op pool, so both libraries use the same cores.
 Run (full measurement, a few minutes on 2 cores)::
 
     python bench/step_time.py --out bench/results/step_time.md
+    JAX_PLATFORMS=cuda python bench/step_time.py --out bench/results/step_time_gpu.md
 
 Develop with tiny sizes::
 
@@ -63,7 +70,11 @@ def optax_factory(opt: str) -> Callable[[], optax.GradientTransformation]:
 
 
 def torch_factory(opt: str, mode: str) -> Callable[[list], object] | None:
-    """``mode`` is "foreach" or "fused"; None where torch has no such CPU kernel."""
+    """``mode`` is "foreach" or "fused"; None where torch has no such kernel at all.
+
+    Combinations that exist on one device only (fused Adagrad is CPU-only) fail in
+    :func:`torch_contender`'s setup, which reports them as absent.
+    """
     import torch
 
     if opt == "rmsprop" and mode == "fused":
@@ -76,6 +87,80 @@ def torch_factory(opt: str, mode: str) -> Callable[[list], object] | None:
         "sgd": lambda ps: torch.optim.SGD(ps, lr=LR, momentum=0.9, **kw),
     }
     return makers[opt]
+
+
+def torch_device() -> str | None:
+    """Where torch runs: beside JAX ("cpu" or "cuda"), or None (torch columns skipped)."""
+    import jax
+
+    backend = jax.default_backend()
+    if backend == "cpu":
+        return "cpu"
+    try:
+        import torch
+    except ImportError:
+        return None
+    return "cuda" if backend == "gpu" and torch.cuda.is_available() else None
+
+
+def torch_contender(
+    name: str, make_opt: Callable[[list], object], n: int, size: int, device: str
+) -> C.Contender:
+    """Time ``opt.step()`` on an ``n x size`` list of parameters on ``device``.
+
+    Like ``_common.torch_contender`` plus CUDA: tensors live on ``device`` and every batch
+    of steps ends with ``torch.cuda.synchronize()`` (kernels are asynchronous). An
+    optimizer/device combination torch rejects (e.g. fused Adagrad on CUDA) raises
+    ``NotImplementedError`` in setup, which the timer reports as absent.
+    """
+
+    def setup():
+        import numpy as np
+        import torch
+
+        dev = torch.device(device)
+        sync = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)
+        params = []
+        rng_p, rng_g = np.random.default_rng(0), np.random.default_rng(1)
+        for _ in range(n):
+            p = torch.nn.Parameter(
+                torch.from_numpy(rng_p.standard_normal(size, dtype=np.float32)).to(dev)
+            )
+            p.grad = torch.from_numpy(1e-2 * rng_g.standard_normal(size, dtype=np.float32)).to(dev)
+            params.append(p)
+        try:
+            opt = make_opt(params)
+            with torch.no_grad():
+                opt.step()  # type: ignore[attr-defined]
+            sync()
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise NotImplementedError(f"{name} on {device}: {e}") from e
+
+        def run(k: int) -> None:
+            with torch.no_grad():
+                for _ in range(k):
+                    opt.step()  # type: ignore[attr-defined]
+            sync()
+
+        return run
+
+    return C.Contender(name, setup)
+
+
+def device_info(torch_dev: str | None) -> str:
+    """Accelerator lines for the report header (empty on CPU)."""
+    import jax
+
+    if jax.default_backend() == "cpu":
+        return ""
+    lines = [f"jax devices: {jax.device_count()} x {jax.devices()[0].device_kind}"]
+    if torch_dev == "cuda":
+        import torch
+
+        lines.append(f"torch device: {torch.cuda.get_device_name(0)} (CUDA {torch.version.cuda})")
+    else:
+        lines.append("torch: no CUDA build or device; torch columns skipped")
+    return "```\n" + "\n".join(lines) + "\n```\n"
 
 
 def steps_for(opt: str, n_elements: int) -> int:
@@ -94,12 +179,13 @@ def section_step(args, scale: float) -> str:
                 C.jax_contender("optax", optax_factory(opt), n, size),
             ]
             if have_torch:
-                cs.append(
-                    C.torch_contender("torch-foreach", torch_factory(opt, "foreach"), n, size)
-                )
+                dev = args.torch_device
+                foreach = torch_factory(opt, "foreach")
+                assert foreach is not None
+                cs.append(torch_contender("torch-foreach", foreach, n, size, dev))
                 fused = torch_factory(opt, "fused")
                 if fused is not None:
-                    cs.append(C.torch_contender("torch-fused", fused, n, size))
+                    cs.append(torch_contender("torch-fused", fused, n, size, dev))
             cs.append(C.floor_contender(opt, n * size))
             steps = args.steps or steps_for(opt, n * size)
             r = C.interleaved(cs, rounds=args.rounds, steps=steps)
@@ -241,7 +327,10 @@ def main(argv: list[str] | None = None) -> None:
     scale = args.scale if args.scale is not None else (0.01 if args.quick else 1.0)
     args.rounds = args.rounds or (3 if args.quick else 9)
 
-    if not args.no_torch:
+    args.torch_device = None if args.no_torch else torch_device()
+    if args.torch_device is None:
+        args.no_torch = True
+    else:
         try:
             import torch
 
@@ -251,6 +340,9 @@ def main(argv: list[str] | None = None) -> None:
 
     command = "python bench/step_time.py " + " ".join(sys.argv[1:] if argv is None else argv)
     parts = [C.header("lrx step time", command.strip())]
+    extra = device_info(args.torch_device)
+    if extra:
+        parts.append(extra)
     if scale != 1.0:
         parts.append(f"*Leaf sizes scaled by {scale}: development numbers, not results.*\n")
     for s in sections:

@@ -35,13 +35,24 @@ NAN_STEPS = {3, 11, 12, 25}  # guarded cases only; 11 and 12 straddle nothing, 2
 
 def schedules() -> dict[str, lrx.Schedule]:
     return {
-        "const": lrx.constant(0.05),
-        "wsd": lrx.warmup_stable_decay(0.05, 5, 10, 25, decay="sqrt"),
-        "one_cycle": lrx.one_cycle(0.1, TOTAL),
-        "restarts": lrx.cosine_warm_restarts(0.05, 7, T_mult=2, eta_min=1e-4),
-        "cyclic": lrx.per_epoch(lrx.cyclical(0.001, 0.05, 2, mode="triangular2"), 3),
+        "const": lrx.constant(value=0.05),
+        "wsd": lrx.warmup_stable_decay(
+            peak_value=0.05, warmup_steps=5, stable_steps=10, decay_steps=25, decay="sqrt"
+        ),
+        "one_cycle": lrx.one_cycle(max_lr=0.1, total_steps=TOTAL),
+        "restarts": lrx.cosine_warm_restarts(init_value=0.05, T_0=7, T_mult=2, eta_min=1e-4),
+        "cyclic": lrx.per_epoch(
+            schedule=lrx.cyclical(base_lr=0.001, max_lr=0.05, step_size_up=2, mode="triangular2"),
+            steps_per_epoch=3,
+        ),
         "seq": lrx.sequence(
-            [lrx.warmup(lrx.exponential_decay(0.05, 0.9), 4), lrx.step_decay(0.02, 5, 0.5)], [20]
+            schedules=[
+                lrx.warmup(
+                    schedule=lrx.exponential_decay(init_value=0.05, gamma=0.9), warmup_steps=4
+                ),
+                lrx.step_decay(init_value=0.02, step_size=5, gamma=0.5),
+            ],
+            boundaries=[20],
         ),
     }
 
@@ -50,24 +61,35 @@ def build(case: str, sched: lrx.Schedule) -> optax.GradientTransformation:
     """Optimizer for ``case``; every one has a schedule, most a plateau or a partition."""
     plateau = lrx.reduce_on_plateau(factor=0.5, patience=1)
     if case == "sgd_momentum":
-        return lrx.chain(lrx.sgd(sched, momentum=0.9, nesterov=True), plateau)
+        return lrx.chain(lrx.sgd(learning_rate=sched, momentum=0.9, nesterov=True), plateau)
     if case == "adagrad":
-        return lrx.chain(lrx.adagrad(sched, initial_accumulator_value=0.1), plateau)
+        return lrx.chain(lrx.adagrad(learning_rate=sched, initial_accumulator_value=0.1), plateau)
     if case == "rmsprop":
-        return lrx.chain(lrx.rmsprop(sched, centered=True, momentum=0.5), plateau)
+        return lrx.chain(lrx.rmsprop(learning_rate=sched, centered=True, momentum=0.5), plateau)
     if case == "adam":
-        return lrx.chain(lrx.clip_by_global_norm(1.0), lrx.adam(sched, amsgrad=True), plateau)
+        return lrx.chain(
+            lrx.clip_by_global_norm(max_norm=1.0),
+            lrx.adam(learning_rate=sched, amsgrad=True),
+            plateau,
+        )
     if case == "adamw_partition":
         return lrx.partition(
-            {"w": lrx.chain(lrx.adamw(sched, weight_decay=0.1), plateau), "b": lrx.sgd(0.01)},
+            {
+                "w": lrx.chain(lrx.adamw(learning_rate=sched, weight_decay=0.1), plateau),
+                "b": lrx.sgd(learning_rate=0.01),
+            },
             {"**/w": "w", "**": "b"},
         )
     if case == "guarded_adam":
-        return lrx.skip_nonfinite(lrx.chain(lrx.adam(sched), plateau), max_consecutive=3)
+        return lrx.skip_nonfinite(
+            lrx.chain(lrx.adam(learning_rate=sched), plateau), max_consecutive=3
+        )
     if case == "torch_rmsprop":
         return lrx.chain(lrx.compat.torch.rmsprop(lr=sched, alpha=0.9, momentum=0.3), plateau)
     if case == "layerwise":
-        return lrx.layerwise_decay(lrx.adam, sched, 0.5, ["layer0/**", "layer1/**"])
+        return lrx.layerwise_decay(
+            lrx.adam, learning_rate=sched, decay=0.5, layers=["layer0/**", "layer1/**"]
+        )
     raise KeyError(case)
 
 

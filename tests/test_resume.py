@@ -19,8 +19,28 @@ import pytest
 WORKER = pathlib.Path(__file__).with_name("_resume_worker.py")
 
 
+def worker_env() -> dict[str, str]:
+    """The workers run on the suite's platform (``JAX_PLATFORMS``, CPU by default).
+
+    On an accelerator both processes must pick the same kernels for their results to be
+    bit-identical: deterministic ops and no timing-based autotuning (GPU flags, set only
+    when the platform is not CPU), and no preallocation (this process holds memory too).
+    """
+    import jax
+
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    env.setdefault("JAX_PLATFORMS", "cpu")
+    backend = jax.default_backend()
+    if backend != "cpu":
+        env["XLA_PYTHON_CLIENT_PREALLOCATE"] = "false"
+    if backend == "gpu":
+        flags = "--xla_gpu_deterministic_ops=true --xla_gpu_autotune_level=0"
+        env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} {flags}".strip()
+    return env
+
+
 def _run(phase: str, out: pathlib.Path) -> str:
-    env = dict(os.environ, JAX_PLATFORMS="cpu", PYTHONHASHSEED="0")
+    env = worker_env()
     proc = subprocess.run(
         [sys.executable, str(WORKER), phase, str(out)],
         capture_output=True,
