@@ -8,7 +8,7 @@ The article's multimodal recipe in torch::
 is, in lrx, ``lrx.partition`` with glob patterns over the '/'-joined parameter paths::
 
     lrx.partition({"vision": lrx.sgd(1e-2, momentum=0.9), "text": lrx.sgd(1e-3, momentum=0.9)},
-                  {"vision/**": "vision", "**": "text"})
+                  patterns={"vision/**": "vision", "**": "text"})
 
 (the head, like torch's default group, trains at the default 1e-3). The model is a small
 Flax nnx two-tower regressor (vision tower on 16 features, text tower on 12, a linear head
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         "single lr 1e-3": lrx.sgd(1e-3, momentum=0.9),
         "per tower (article 004)": lrx.partition(
             {"vision": lrx.sgd(1e-2, momentum=0.9), "text": lrx.sgd(1e-3, momentum=0.9)},
-            {"vision/**": "vision", "**": "text"},
+            patterns={"vision/**": "vision", "**": "text"},
         ),
         "layerwise_decay 0.5": lrx.layerwise_decay(
             lambda lr: lrx.sgd(lr, momentum=0.9),

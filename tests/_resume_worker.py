@@ -78,7 +78,7 @@ def build(case: str, sched: lrx.Schedule) -> optax.GradientTransformation:
                 "w": lrx.chain(lrx.adamw(learning_rate=sched, weight_decay=0.1), plateau),
                 "b": lrx.sgd(learning_rate=0.01),
             },
-            {"**/w": "w", "**": "b"},
+            patterns={"**/w": "w", "**": "b"},
         )
     if case == "guarded_adam":
         return lrx.skip_nonfinite(

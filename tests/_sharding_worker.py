@@ -117,7 +117,7 @@ def _factories() -> dict[str, tuple[Any, bool]]:
                     "fast": lrx.adam(learning_rate=1e-2),
                     "slow": lrx.sgd(learning_rate=1e-3, momentum=0.9),
                 },
-                {"dense/**": "fast", "**": "slow"},
+                patterns={"dense/**": "fast", "**": "slow"},
             ),
             False,
         ),

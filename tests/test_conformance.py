@@ -70,7 +70,8 @@ CASES = [
     (
         "partition",
         lambda: lrx.partition(
-            {"w": lrx.adam(1e-3), "b": lrx.sgd(0.1, momentum=0.9)}, {"w": "w", "**": "b"}
+            {"w": lrx.adam(1e-3), "b": lrx.sgd(0.1, momentum=0.9)},
+            patterns={"w": "w", "**": "b"},
         ),
     ),
     (

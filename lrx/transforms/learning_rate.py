@@ -31,10 +31,13 @@ class ScaleByLearningRateState(NamedTuple):
         count: int32, updates applied so far (saturates at int32 max).
         learning_rate: float32, the learning rate applied by the last update
             (``learning_rate(0)`` before any update).
+        next_learning_rate: float32, the learning rate the next update will apply
+            (``learning_rate(count)``), read by :func:`lrx.next_learning_rate`.
     """
 
     count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
     learning_rate: jax.Array
+    next_learning_rate: jax.Array
 
 
 class ScaleByScheduleState(NamedTuple):
@@ -106,7 +109,8 @@ def scale_by_learning_rate(
     def init_fn(params):
         del params
         count = zero_count()
-        return ScaleByLearningRateState(count=count, learning_rate=_lr_at(fn, count))
+        lr = _lr_at(fn, count)
+        return ScaleByLearningRateState(count=count, learning_rate=lr, next_learning_rate=lr)
 
     def update_fn(updates, state, params=None):
         del params
@@ -114,7 +118,8 @@ def scale_by_learning_rate(
         check_floating("scale_by_learning_rate", updates)
         lr = _lr_at(fn, state.count)
         updates = _scale_tree(updates, lax.neg(lr) if flip else lr)
-        return updates, ScaleByLearningRateState(safe_increment(state.count), lr)
+        count = safe_increment(state.count)
+        return updates, ScaleByLearningRateState(count, lr, _lr_at(fn, count))
 
     return optax.GradientTransformation(init_fn, update_fn)
 
