@@ -28,8 +28,9 @@ pytest.importorskip("matplotlib")
 from lrx.demo import data as demo_data
 from lrx.demo.__main__ import main
 from lrx.demo.model import init_params
-from lrx.demo.report import PLOTS
+from lrx.demo.report import PLOTS, SWEEP_PLOT
 from lrx.demo.runs import PLATEAU, RUNS, select_runs
+from lrx.demo.sweep import LEARNING_RATES, SWEEP_OPTIMIZERS, select_optimizers
 from lrx.demo.train import run_one
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -335,6 +336,58 @@ def test_quick_demo_end_to_end(tmp_path, capsys):
     )
     for name in PLOTS:
         assert (out / name).stat().st_size > 1000, name
+
+
+# --------------------------------------------------------------------------- --sweep
+
+
+def test_sweep_learning_rates_and_optimizers():
+    """16 log-spaced learning rates from 1e-4 to 1; SGD, AdaGrad, RMSprop and Adam."""
+    np.testing.assert_allclose(np.diff(np.log10(LEARNING_RATES)), 0.25, rtol=1e-12)
+    assert len(LEARNING_RATES) == 16
+    assert (LEARNING_RATES[0], LEARNING_RATES[-1]) == pytest.approx((1e-4, 1.0), rel=1e-12)
+    assert [o.name for o in SWEEP_OPTIMIZERS] == ["sgd", "adagrad", "rmsprop", "adam"]
+    assert [o.name for o in select_optimizers("adam,sgd")] == ["adam", "sgd"]
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        select_optimizers("adam,step")
+
+
+def test_cli_sweep_rejects_schedule_runs(tmp_path, capsys):
+    assert main(["--sweep", "--runs", "cosine", "--out", str(tmp_path)]) == 2
+    assert "unknown optimizer(s) cosine" in capsys.readouterr().err
+
+
+def test_quick_sweep_end_to_end(tmp_path, capsys):
+    """``--sweep --quick``: each optimizer over the 16 learning rates in one program."""
+    out = tmp_path / "out"
+    code = main(["--sweep", "--quick", "--epochs", "2", "--out", str(out), "--seed", "0"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "16 runs in one program" in stdout and "best lr" in stdout
+    content = json.loads((out / "results.json").read_text())
+    assert content["config"]["epochs"] == 2 and content["config"]["quick"] is True
+    assert content["config"]["learning_rates"] == pytest.approx(list(LEARNING_RATES))
+    assert list(content["optimizers"]) == ["sgd", "adagrad", "rmsprop", "adam"]
+    for name, res in content["optimizers"].items():
+        assert res["learning_rates"] == pytest.approx(list(LEARNING_RATES), rel=1e-6), name
+        losses = res["history"]["val_loss"]
+        assert len(losses) == 16 and all(len(row) == 2 for row in losses), name
+        for i, row in enumerate(losses):
+            finite = [v for v in row if v is not None]
+            if finite:
+                assert res["min_val_loss"][i] == min(finite), (name, i)
+            assert res["final_val_loss"][i] == row[-1], (name, i)
+        # The learning rate matters: the best run beats the smallest rate by far, and the
+        # best rate is the one with the lowest minimum validation loss.
+        best = res["learning_rates"].index(res["best_learning_rate"])
+        assert res["min_val_loss"][best] == min(v for v in res["min_val_loss"] if v is not None)
+        assert res["min_val_loss"][best] < 0.8 * res["min_val_loss"][0], name
+        assert 1e-4 < res["best_learning_rate"] < 1.0, name
+        assert res["compile_s"] > 0 and res["run_s"] > 0, name
+    # SGD needs larger rates than Adam on this problem (article 000's adaptive rates).
+    best = {n: r["best_learning_rate"] for n, r in content["optimizers"].items()}
+    assert best["sgd"] > best["adam"]
+    assert (out / SWEEP_PLOT).stat().st_size > 1000
 
 
 # --------------------------------------------------------------------------- examples
