@@ -343,7 +343,7 @@ def test_quick_demo_end_to_end(tmp_path, capsys):
 
 def test_sweep_learning_rates_and_optimizers():
     """16 log-spaced learning rates from 1e-4 to 1; SGD, AdaGrad, RMSprop and Adam."""
-    np.testing.assert_allclose(np.diff(np.log10(LEARNING_RATES)), 0.25, rtol=1e-12)
+    np.testing.assert_allclose(np.diff(np.log10(LEARNING_RATES)), 4 / 15, rtol=1e-12)
     assert len(LEARNING_RATES) == 16
     assert (LEARNING_RATES[0], LEARNING_RATES[-1]) == pytest.approx((1e-4, 1.0), rel=1e-12)
     assert [o.name for o in SWEEP_OPTIMIZERS] == ["sgd", "adagrad", "rmsprop", "adam"]
