@@ -409,6 +409,7 @@ EXAMPLE_NAMES = [
     "layerwise_lr",
     "warmup_stable_decay",
     "adam_plateau",
+    "lr_sweep",
 ]
 
 
