@@ -1,6 +1,6 @@
-"""Tests of the demo (``python -m lrx.demo``, API.md section 8) and of the examples.
+"""Tests of the demo (``python -m lrx.demo`` and ``--sweep``) and of the examples.
 
-The demo reproduces article 002 (``002_e217ffe235a88214.txt``, "实践实现:MNIST 示例"):
+The demo reproduces article 002 (its MNIST example):
 a 784-128-10 MLP trained on MNIST under several learning-rate schedulers, compared by
 validation accuracy and (as its reader EngrStudent asked) the minimum validation loss.
 """
@@ -224,7 +224,7 @@ def test_select_runs():
 
 
 def test_article_002_schedule_numbers():
-    """Per-epoch numbers of article 002 ("五种必备学习率调度器"): StepLR 0.1 halved every 20
+    """Per-epoch numbers of article 002 (its five schedulers): StepLR 0.1 halved every 20
     epochs, ExponentialLR 0.1 * 0.95^e, cyclical 0.001..0.1 with a 40-epoch cycle; each
     value held for a whole epoch of ``spe`` updates."""
     spe, epochs = 7, 100
@@ -265,8 +265,9 @@ def _torch_plateau_lrs(val_losses, base_lr, factor, patience, threshold=1e-4):
 
 def test_plateau_run_reduces_on_validation_loss():
     """The loop observes the validation loss once per epoch (article 002's ReduceLROnPlateau
-    "监控验证指标"): the recorded rates equal torch's rule applied to the recorded losses.
-    Validation labels are shuffled, so the validation loss stops improving quickly."""
+    monitors a validation metric): the recorded rates equal torch's rule applied to the
+    recorded losses. Validation labels are shuffled, so the validation loss stops improving
+    quickly."""
     data = _tiny_dataset(n_train=128, n_val=200, shuffle_val_labels=True)
     spec = next(r for r in RUNS if r.name == "plateau")
     res = run_one(spec, data, epochs=16, batch_size=64, progress=False)
