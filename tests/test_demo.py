@@ -1,6 +1,6 @@
-"""Tests of the demo (``python -m lrx.demo``, API.md section 8) and of the examples.
+"""Tests of the demo (``python -m lrx.demo`` and ``--sweep``) and of the examples.
 
-The demo reproduces article 002 (``002_e217ffe235a88214.txt``, "实践实现:MNIST 示例"):
+The demo reproduces article 002 (its MNIST example):
 a 784-128-10 MLP trained on MNIST under several learning-rate schedulers, compared by
 validation accuracy and (as its reader EngrStudent asked) the minimum validation loss.
 """
@@ -28,8 +28,9 @@ pytest.importorskip("matplotlib")
 from lrx.demo import data as demo_data
 from lrx.demo.__main__ import main
 from lrx.demo.model import init_params
-from lrx.demo.report import PLOTS
+from lrx.demo.report import PLOTS, SWEEP_PLOT
 from lrx.demo.runs import PLATEAU, RUNS, select_runs
+from lrx.demo.sweep import LEARNING_RATES, SWEEP_OPTIMIZERS, select_optimizers
 from lrx.demo.train import run_one
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -223,7 +224,7 @@ def test_select_runs():
 
 
 def test_article_002_schedule_numbers():
-    """Per-epoch numbers of article 002 ("五种必备学习率调度器"): StepLR 0.1 halved every 20
+    """Per-epoch numbers of article 002 (its five schedulers): StepLR 0.1 halved every 20
     epochs, ExponentialLR 0.1 * 0.95^e, cyclical 0.001..0.1 with a 40-epoch cycle; each
     value held for a whole epoch of ``spe`` updates."""
     spe, epochs = 7, 100
@@ -264,8 +265,9 @@ def _torch_plateau_lrs(val_losses, base_lr, factor, patience, threshold=1e-4):
 
 def test_plateau_run_reduces_on_validation_loss():
     """The loop observes the validation loss once per epoch (article 002's ReduceLROnPlateau
-    "监控验证指标"): the recorded rates equal torch's rule applied to the recorded losses.
-    Validation labels are shuffled, so the validation loss stops improving quickly."""
+    monitors a validation metric): the recorded rates equal torch's rule applied to the
+    recorded losses. Validation labels are shuffled, so the validation loss stops improving
+    quickly."""
     data = _tiny_dataset(n_train=128, n_val=200, shuffle_val_labels=True)
     spec = next(r for r in RUNS if r.name == "plateau")
     res = run_one(spec, data, epochs=16, batch_size=64, progress=False)
@@ -337,6 +339,58 @@ def test_quick_demo_end_to_end(tmp_path, capsys):
         assert (out / name).stat().st_size > 1000, name
 
 
+# --------------------------------------------------------------------------- --sweep
+
+
+def test_sweep_learning_rates_and_optimizers():
+    """16 log-spaced learning rates from 1e-4 to 1; SGD, AdaGrad, RMSprop and Adam."""
+    np.testing.assert_allclose(np.diff(np.log10(LEARNING_RATES)), 4 / 15, rtol=1e-12)
+    assert len(LEARNING_RATES) == 16
+    assert (LEARNING_RATES[0], LEARNING_RATES[-1]) == pytest.approx((1e-4, 1.0), rel=1e-12)
+    assert [o.name for o in SWEEP_OPTIMIZERS] == ["sgd", "adagrad", "rmsprop", "adam"]
+    assert [o.name for o in select_optimizers("adam,sgd")] == ["adam", "sgd"]
+    with pytest.raises(ValueError, match="unknown optimizer"):
+        select_optimizers("adam,step")
+
+
+def test_cli_sweep_rejects_schedule_runs(tmp_path, capsys):
+    assert main(["--sweep", "--runs", "cosine", "--out", str(tmp_path)]) == 2
+    assert "unknown optimizer(s) cosine" in capsys.readouterr().err
+
+
+def test_quick_sweep_end_to_end(tmp_path, capsys):
+    """``--sweep --quick``: each optimizer over the 16 learning rates in one program."""
+    out = tmp_path / "out"
+    code = main(["--sweep", "--quick", "--epochs", "2", "--out", str(out), "--seed", "0"])
+    stdout = capsys.readouterr().out
+    assert code == 0
+    assert "16 runs in one program" in stdout and "best lr" in stdout
+    content = json.loads((out / "results.json").read_text())
+    assert content["config"]["epochs"] == 2 and content["config"]["quick"] is True
+    assert content["config"]["learning_rates"] == pytest.approx(list(LEARNING_RATES))
+    assert list(content["optimizers"]) == ["sgd", "adagrad", "rmsprop", "adam"]
+    for name, res in content["optimizers"].items():
+        assert res["learning_rates"] == pytest.approx(list(LEARNING_RATES), rel=1e-6), name
+        losses = res["history"]["val_loss"]
+        assert len(losses) == 16 and all(len(row) == 2 for row in losses), name
+        for i, row in enumerate(losses):
+            finite = [v for v in row if v is not None]
+            if finite:
+                assert res["min_val_loss"][i] == min(finite), (name, i)
+            assert res["final_val_loss"][i] == row[-1], (name, i)
+        # The learning rate matters: the best run beats the smallest rate by far, and the
+        # best rate is the one with the lowest minimum validation loss.
+        best = res["learning_rates"].index(res["best_learning_rate"])
+        assert res["min_val_loss"][best] == min(v for v in res["min_val_loss"] if v is not None)
+        assert res["min_val_loss"][best] < 0.8 * res["min_val_loss"][0], name
+        assert 1e-4 < res["best_learning_rate"] < 1.0, name
+        assert res["compile_s"] > 0 and res["run_s"] > 0, name
+    # SGD needs larger rates than Adam on this problem (article 000's adaptive rates).
+    best = {n: r["best_learning_rate"] for n, r in content["optimizers"].items()}
+    assert best["sgd"] > best["adam"]
+    assert (out / SWEEP_PLOT).stat().st_size > 1000
+
+
 # --------------------------------------------------------------------------- examples
 
 
@@ -356,6 +410,7 @@ EXAMPLE_NAMES = [
     "layerwise_lr",
     "warmup_stable_decay",
     "adam_plateau",
+    "lr_sweep",
 ]
 
 

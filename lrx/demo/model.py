@@ -1,6 +1,6 @@
 """Article 002's network: a 784-128-10 multilayer perceptron in Flax nnx.
 
-Article 002 (``002_e217ffe235a88214.txt``, "设置和数据准备") classifies MNIST digits with
+Article 002 (its set-up and data preparation section) classifies MNIST digits with
 "a basic three-layer neural network": 784 inputs, one hidden layer of 128 ReLU units and
 10 outputs (softmax, trained with cross-entropy). The demo trains it functionally: the
 module is split once into a graph definition and a plain nested dict of parameters

@@ -1,4 +1,4 @@
-"""The demo's outputs: the results table, ``results.json`` and the plots."""
+"""The demo's outputs: the results table, ``results.json`` and the plots (also for ``--sweep``)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,23 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 import lrx
 from lrx.demo.runs import RunSpec
+from lrx.demo.sweep import SweepResult
 from lrx.demo.train import RunResult
 
-__all__ = ["PLOTS", "format_table", "write_plots", "write_results"]
+__all__ = [
+    "PLOTS",
+    "SWEEP_PLOT",
+    "format_sweep_table",
+    "format_table",
+    "write_plots",
+    "write_results",
+    "write_sweep_plot",
+    "write_sweep_results",
+]
 
 PLOTS = (
     "schedules.png",
@@ -183,3 +195,120 @@ def _save(fig: Any, out_dir: str, name: str) -> str:
     fig.set_size_inches(8, 5)
     fig.savefig(path, dpi=100)
     return path
+
+
+# --------------------------------------------------------------------------- --sweep
+
+SWEEP_PLOT = "lr_sensitivity.png"
+
+
+def format_sweep_table(results: Sequence[SweepResult]) -> str:
+    """The ``--sweep`` table: one row per optimizer and learning rate.
+
+    Columns: the learning rate, the final and minimum validation loss (with its epoch) and
+    the final validation accuracy; ``nan`` marks a diverged run. A final line per optimizer
+    names the learning rate with the lowest minimum validation loss and the program's
+    compile and run time.
+    """
+    head = (
+        f"{'optimizer':<10}{'lr':>10}{'final loss':>12}{'min loss':>10}{'(epoch)':>8}"
+        f"{'final acc':>11}"
+    )
+    lines = [head, "-" * len(head)]
+    for r in results:
+        s = r.summary()
+        for i, lr in enumerate(s["learning_rates"]):
+            lines.append(
+                f"{r.name:<10}{lr:>10.3g}{s['final_val_loss'][i]:>12.4f}"
+                f"{s['min_val_loss'][i]:>10.4f}{s['min_val_loss_epoch'][i]:>8d}"
+                f"{s['final_val_accuracy'][i]:>11.4f}"
+            )
+        lines.append("-" * len(head))
+    for r in results:
+        s = r.summary()
+        lines.append(
+            f"{r.name}: best lr {s['best_learning_rate']:.3g} (min val loss "
+            f"{s['best_min_val_loss']:.4f}); {len(s['learning_rates'])} runs in one program: "
+            f"compile {r.compile_s:.1f} s, run {r.run_s:.1f} s"
+        )
+    return "\n".join(lines)
+
+
+def write_sweep_results(
+    path: str, results: Sequence[SweepResult], config: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the ``--sweep`` ``results.json`` and return its content.
+
+    Layout: ``{"config": {...}, "optimizers": {name: {"label", <SweepResult.summary()
+    fields, one list entry per learning rate>, "history": {metric: [[per-epoch values] per
+    learning rate]}}}}``; non-finite numbers are written as null.
+    """
+    optimizers: dict[str, Any] = {}
+    for r in results:
+        summary = {
+            k: ([_json_float(x) if isinstance(x, float) else x for x in v])
+            if isinstance(v, list)
+            else (_json_float(v) if isinstance(v, float) else v)
+            for k, v in r.summary().items()
+        }
+        optimizers[r.name] = {
+            "label": r.label,
+            **summary,
+            "history": {
+                k: [[_json_float(float(x)) for x in row] for row in v] for k, v in r.history.items()
+            },
+        }
+    content = {"config": config, "optimizers": optimizers}
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(content, f, indent=1)
+        f.write("\n")
+    return content
+
+
+def write_sweep_plot(out_dir: str, results: Sequence[SweepResult], epochs: int) -> str:
+    """The learning-rate sensitivity figure, ``lr_sensitivity.png`` in ``out_dir``.
+
+    One colour per optimizer: the minimum validation loss over the epochs (solid, dots) and
+    the final one (dashed) against the learning rate (log axis). Losses above the y range
+    (a diverged run, NaN included) are drawn as ``x`` markers on the top edge. The return
+    value is the path.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    top = 2.5  # above ln(10) = 2.30, the loss of a uniform guess over 10 classes
+    for i, r in enumerate(results):
+        s = r.summary()
+        color = f"C{i}"
+        lrs = np.asarray(s["learning_rates"])
+        for key, style, label in (
+            ("min_val_loss", "o-", "min"),
+            ("final_val_loss", "--", "final"),
+        ):
+            y = np.asarray(s[key], np.float64)
+            off = ~np.isfinite(y) | (y > top)
+            ax.plot(
+                lrs,
+                np.where(off, np.nan, y),
+                style,
+                color=color,
+                ms=4,
+                label=f"{r.label} ({label})",
+            )
+            if off.any():
+                ax.plot(lrs[off], np.full(off.sum(), top), "x", color=color, ms=7)
+        best = s["best_learning_rate"]
+        ax.axvline(best, color=color, lw=0.6, alpha=0.5)
+    ax.set_xscale("log")
+    ax.set_ylim(0.0, top)
+    ax.axhline(math.log(10), color="grey", lw=0.6, ls=":")
+    ax.set_xlabel("learning rate (16 per optimizer, one vmapped program each)")
+    ax.set_ylabel("validation loss")
+    ax.set_title(
+        f"learning-rate sensitivity, MNIST MLP, {epochs} epochs: min (solid) and final "
+        "(dashed) validation loss",
+        fontsize="small",
+    )
+    ax.legend(fontsize="x-small", ncol=2)
+    ax.grid(True, which="both", alpha=0.3)
+    return _save(fig, out_dir, SWEEP_PLOT)

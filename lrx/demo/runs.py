@@ -1,6 +1,6 @@
 """The twelve optimizer / schedule configurations the demo compares.
 
-Article 002 (``002_e217ffe235a88214.txt``, "五种必备学习率调度器") trains its MNIST MLP
+Article 002 (its five essential schedulers) trains its MNIST MLP
 with SGD at 0.1 under five schedulers whose numbers are *per epoch*:
 
 * StepLR: 0.1, halved every 20 epochs;
