@@ -1,8 +1,8 @@
 """Tests for lrx.skip_nonfinite.
 
-Reference: API.md §2: ``skip_nonfinite(inner, *, max_consecutive=None)`` skips (zero update,
+Reference: ``skip_nonfinite(inner, *, max_consecutive=None)`` skips (zero update,
 state kept) any update whose gradients or result are not finite, and counts skips. The
-Adam reference below is the formula of article 000_dbe525d0cf299df4.txt ("Adam"):
+Adam reference below is the formula of article 000 ("Adam"):
 m_t = β1 m_{t−1} + (1−β1) g_t, v_t = β2 v_{t−1} + (1−β2) g_t², update
 −η m̂_t / (√v̂_t + ε) with m̂_t = m_t / (1−β1^t), v̂_t = v_t / (1−β2^t).
 """

@@ -1,8 +1,8 @@
 """Tests for ``lrx.learning_rate(opt_state)``.
 
-Reference (API.md §4): the learning rate in force is the schedule value of the last update
+Reference: the learning rate in force is the schedule value of the last update
 (of update 0 before any) times the reduce_on_plateau scale held now; under ``partition`` a
-dict label -> value. This is the global rate ``η_t`` of article 000_dbe525d0cf299df4.txt's
+dict label -> value. This is the global rate ``η_t`` of article 000's
 summary formula ``θ_{t+1} = θ_t − η_t / σ_t · m_t``, with the plateau reduction of its
 "自适应学习率 + 学习率调度" recommendation (Adam + Reduce on Plateau) applied on top.
 """

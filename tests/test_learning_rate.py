@@ -1,8 +1,8 @@
 """Tests of lrx.scale_by_learning_rate and lrx.scale_by_schedule.
 
-Reference: the ``η_t`` of article 000_dbe525d0cf299df4.txt's summary update
+Reference: the ``η_t`` of article 000's summary update
 ``θ_{t+1} = θ_t − η_t / σ_t · m_t`` (四、总结) and the plain ``θ ← θ − η ∇J`` of article
-003_c528f951556b93fa.txt (4.1): the update is ``−η(t) u`` with ``t`` the number of updates
+article 003 (4.1): the update is ``−η(t) u`` with ``t`` the number of updates
 already applied, and the state remembers the ``η`` applied last.
 """
 

@@ -1,8 +1,8 @@
 """Tests for lrx.partition (glob labels) and lrx.layerwise_decay.
 
-Reference: article 003_c528f951556b93fa.txt §4.3 ("层级自适应学习率的实现"): parameters split
+Reference: article 003 §4.3 ("层级自适应学习率的实现"): parameters split
 into groups θ = [θ_1, ..., θ_K], group k updated with its own rate,
-θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t}); article 004_7dc5a075b1dee1ce.txt ("实践操作"):
+θ_{k,t+1} = θ_{k,t} − η_k ∇J(θ_{k,t}); article 004 ("实践操作"):
 ``optim.SGD([{'params': vision, 'lr': 1e-2}, {'params': text, 'lr': 1e-3}], lr=1e-3,
 momentum=0.9)``.
 """
@@ -107,7 +107,7 @@ def _labels_of(tx_labels, params, *, patterns=None):
     ],
 )
 def test_glob_match(pattern, path, expected):
-    """Glob semantics of API.md §2 partition: * within a segment, ** any segments."""
+    """Glob semantics of partition patterns: * within a segment, ** any segments."""
     assert glob_match(pattern, path) is expected
 
 

@@ -2,9 +2,9 @@
 
 Reference: torch ``ReduceLROnPlateau`` (golden values in tests/reference/plateau.json,
 made by tests/reference/gen_plateau.py, plus live runs when torch is installed), the
-scheduler described in 002_e217ffe235a88214.txt ("ReduceLROnPlateau - 自适应平台衰减":
+scheduler described in article 002 ("ReduceLROnPlateau - 自适应平台衰减":
 lower the learning rate only when the validation metric stops improving) and recommended on
-top of Adam in 000_dbe525d0cf299df4.txt ("自适应学习率 + 学习率调度 ... Reduce on Plateau").
+top of Adam in article 000 ("自适应学习率 + 学习率调度 ... Reduce on Plateau").
 The mapping is ``lr = base_lr * scale``, ``min_lr = base_lr * min_scale``.
 """
 

@@ -1,6 +1,6 @@
 """The Schedule base: identity, repr, configs, values(n), jit, count dtypes, optimizer use.
 
-These are API.md §1 and §5 contract tests run over one example of every registered
+These are contract tests of the public Schedule type and schedule functions run over one example of every registered
 schedule type (the registry must not hold a type without an example here).
 """
 

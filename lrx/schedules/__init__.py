@@ -1,6 +1,6 @@
 """Learning-rate schedules: frozen, hashable, serializable objects mapping a count to a rate.
 
-Every public schedule function of API.md section 5 is re-exported here (and from ``lrx``).
+Every public schedule function is re-exported here (and from ``lrx``).
 """
 
 from lrx.schedules._base import Schedule as Schedule
