@@ -1,7 +1,8 @@
 """The Schedule base: identity, repr, configs, values(n), jit, count dtypes, optimizer use.
 
-These are contract tests of the public Schedule type and schedule functions run over one example of every registered
-schedule type (the registry must not hold a type without an example here).
+These are contract tests of the public Schedule type and schedule functions, run over one
+example of every registered schedule type (the registry must not hold a type without an
+example here).
 """
 
 from __future__ import annotations
