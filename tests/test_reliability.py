@@ -403,3 +403,24 @@ def test_two_runs_of_the_same_jitted_loop_are_bit_identical():
 
     a, b = run(), run()
     chex.assert_trees_all_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda: lrx.sgd(1e39), "learning_rate"),
+        (lambda: lrx.sgd(1e39, momentum=0.9), "learning_rate"),
+        (lambda: lrx.adam(1e-3, eps=1e39), "eps"),
+        (lambda: lrx.adamw(1e-3, weight_decay=1e39), "weight_decay"),
+        (lambda: lrx.scale_by_rms(eps=1e39), "eps"),
+        (lambda: lrx.scale_by_adagrad(initial_accumulator_value=1e39), "initial_accumulator_value"),
+        (lambda: lrx.add_decayed_weights(1e39), "weight_decay"),
+        (lambda: lrx.clip_by_global_norm(1e39), "max_norm"),
+        (lambda: lrx.reduce_on_plateau(threshold=1e39), "threshold"),
+        (lambda: lrx.compat.torch.adam(lr=1e39), "lr"),
+    ],
+)
+def test_values_beyond_float32_are_rejected_naming_the_argument(make, name):
+    """Rates and hyperparameters are used in float32: 1e39 would be inf there."""
+    with pytest.raises(ValueError, match=name):
+        make()
