@@ -52,8 +52,10 @@ def lrx_factory(opt: str, lr=LR) -> Callable[[], optax.GradientTransformation]:
 
     makers = {
         "adam": lambda: lrx.adam(lr),
-        "rmsprop": lambda: lrx.rmsprop(lr, decay=0.99, eps=1e-8),
-        "adagrad": lambda: lrx.adagrad(lr),
+        # The same formulas as the optax and torch contenders below: RMSprop with eps
+        # outside the root; AdaGrad with G_0 = 0 and eps = 1e-10 (inside, as optax).
+        "rmsprop": lambda: lrx.rmsprop(lr, 0.99, 1e-8, eps_in_sqrt=False),
+        "adagrad": lambda: lrx.adagrad(lr, 0.0, 1e-10),
         "sgd": lambda: lrx.sgd(lr, momentum=0.9),
     }
     return makers[opt]
