@@ -6,6 +6,7 @@ docs/reliability.md for the list of guarantees and the tests that hold them.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 
@@ -424,3 +425,34 @@ def test_values_beyond_float32_are_rejected_naming_the_argument(make, name):
     """Rates and hyperparameters are used in float32: 1e39 would be inf there."""
     with pytest.raises(ValueError, match=name):
         make()
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: lrx.chain(lrx.sgd(0.1), lrx.reduce_on_plateau()),
+        lambda: lrx.skip_nonfinite(lrx.adam(0.1)),
+        lambda: lrx.skip_nonfinite(lrx.sgd(jnp.asarray(0.1), 0.9)),
+        lambda: lrx.skip_nonfinite(lrx.chain(lrx.adam(jnp.asarray(0.1)), lrx.reduce_on_plateau())),
+        lambda: lrx.compat.torch.adagrad(lr=0.1, lr_decay=0.1),
+        lambda: lrx.layerwise_decay(lrx.adam, 0.1, 0.5, ["w"]),
+    ],
+    ids=["plateau", "skip_adam", "skip_sgd_array_lr", "skip_adam_plateau", "torch_adagrad", "lw"],
+)
+def test_state_leaves_never_share_a_buffer_so_the_whole_state_can_be_donated(make):
+    """A training step donates params and state; two state leaves that are one buffer (the
+    same array object, or an input forwarded to two outputs) make XLA refuse the call."""
+    tx = optax.with_extra_args_support(make())
+    params = {"w": jnp.ones(3)}
+    state = tx.init(params)
+
+    @functools.partial(jax.jit, donate_argnums=(0, 1))
+    def step(params, state):
+        updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state, params)
+        return optax.apply_updates(params, updates), state
+
+    for _ in range(3):
+        params, state = step(params, state)
+        ids = [id(x) for x in jax.tree.leaves(state)]
+        assert len(ids) == len(set(ids))
+    assert bool(jnp.all(jnp.isfinite(params["w"])))

@@ -110,7 +110,9 @@ def scale_by_learning_rate(
         del params
         count = zero_count()
         lr = _lr_at(fn, count)
-        return ScaleByLearningRateState(count=count, learning_rate=lr, next_learning_rate=lr)
+        # Two buffers (a copy): state leaves that share one cannot both be donated.
+        nxt = jnp.array(lr, copy=True)
+        return ScaleByLearningRateState(count=count, learning_rate=lr, next_learning_rate=nxt)
 
     def update_fn(updates, state, params=None):
         del params

@@ -276,7 +276,10 @@ def reduce_on_plateau(
             state = _observe(state, _as_metric(value))
         scale = state.scale
         updates = jax.tree.map(lambda u: u * scale.astype(u.dtype), updates)
-        return updates, state._replace(last_scale=scale, updated=jnp.asarray(True))
+        # A copy: ``scale`` may be the input leaf itself, and two state leaves sharing one
+        # buffer cannot both be donated to the next jitted step.
+        last_scale = jnp.array(scale, copy=True)
+        return updates, state._replace(last_scale=last_scale, updated=jnp.asarray(True))
 
     return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
