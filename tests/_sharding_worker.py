@@ -161,26 +161,6 @@ def _bad_state_transform():
     return optax.GradientTransformation(init, update)
 
 
-def _placeholder_modules() -> list[str]:
-    """lrx modules still marked ``_PLACEHOLDER = True`` (their names raise NotImplementedError)."""
-    import importlib
-    import pkgutil
-
-    import lrx
-
-    out = []
-    for info in pkgutil.walk_packages(lrx.__path__, "lrx."):
-        if info.name.startswith("lrx.demo"):
-            continue
-        try:
-            mod = importlib.import_module(info.name)
-        except Exception:  # an optional module may fail to import
-            continue
-        if getattr(mod, "_PLACEHOLDER", False):
-            out.append(info.name)
-    return out
-
-
 def main() -> None:
     platforms = os.environ.get("JAX_PLATFORMS", "")
     if platforms in ("", "cpu"):  # simulated devices: the device-count flag is CPU-only
@@ -293,19 +273,12 @@ def main() -> None:
                 worst = max(worst, float(d.max()))
         return worst
 
-    placeholders = _placeholder_modules()
     factories = _factories()
     results: dict[str, Any] = {}
     for name in CASE_NAMES:
         t0 = time.perf_counter()
         make, with_value = factories[name]
         res: dict[str, Any] = {"status": "ok", "problems": [], "checked": 0}
-        try:
-            tx = make()
-            tx.init(params_np)  # placeholders raise here
-        except NotImplementedError as e:
-            results[name] = {"status": "placeholder", "error": str(e)}
-            continue
         try:
             ref_params, ref_state = run(make(), with_value, params_np, grads_np)
             problems: list[str] = res["problems"]
@@ -360,7 +333,6 @@ def main() -> None:
         "backend": backend,
         "devices": len(mesh_devices),
         "rtol": rtol,
-        "placeholders": placeholders,
         "seconds": round(time.perf_counter() - t_start, 2),
         "cases": results,
     }

@@ -264,10 +264,6 @@ def test_schedule_as_static_jit_argument():
 
 def test_optimizer_accepts_schedule():
     """Any lrx optimizer takes a Schedule as its learning rate."""
-    import lrx.optimizers as optimizers
-
-    if getattr(optimizers, "_PLACEHOLDER", False):
-        pytest.skip("lrx.optimizers is still a placeholder")
     schedule = lrx.one_cycle(
         0.1, total_steps=10, anneal_strategy="linear", div_factor=10.0, final_div_factor=1.0
     )
