@@ -29,11 +29,13 @@ import os
 import sys
 import time
 
-# Eight simulated devices: must be set before JAX is imported.
-os.environ["XLA_FLAGS"] = (
-    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
-).strip()
+# On CPU (the default here), eight simulated devices: must be set before JAX is imported.
+# With JAX_PLATFORMS=cuda (or tpu) the real accelerators are used and no flag is added.
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
+if os.environ["JAX_PLATFORMS"] == "cpu":
+    os.environ["XLA_FLAGS"] = (
+        os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=8"
+    ).strip()
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax
