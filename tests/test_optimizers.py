@@ -152,7 +152,7 @@ def test_sgd_momentum_none_keeps_no_buffer_and_any_number_keeps_one():
     """optax.sgd's rule: ``None`` = plain SGD; a number, 0 included, keeps a buffer, so the
     chain never depends on a numeric value (inject_hyperparams, vmap)."""
     leaves = lambda tx: len(jax.tree.leaves(tx.init(W0)))  # noqa: E731
-    assert leaves(lrx.sgd(0.1)) == 2  # the learning-rate state: count and rate
+    assert leaves(lrx.sgd(0.1)) == 3  # the learning-rate state: count, last and next rate
     assert leaves(lrx.sgd(0.1, 0.0)) > leaves(lrx.sgd(0.1))
     u0, _ = lrx.sgd(0.1, 0.0).update(GRADS[0], lrx.sgd(0.1, 0.0).init(W0))
     u1, _ = lrx.sgd(0.1).update(GRADS[0], lrx.sgd(0.1).init(W0))

@@ -121,7 +121,7 @@ def test_torch_rmsprop_parity(centered):
     w0 = np.linspace(-1.0, 1.0, 6).astype(np.float32)
     p = torch.nn.Parameter(torch.tensor(w0))
     opt = torch.optim.RMSprop([p], lr=0.01, alpha=0.9, momentum=0.5, centered=centered)
-    tx = lrx.rmsprop(0.01, decay=0.9, momentum=0.5, centered=centered)
+    tx = lrx.rmsprop(0.01, decay=0.9, eps_in_sqrt=False, momentum=0.5, centered=centered)
     w = jnp.asarray(w0)
     state = tx.init(w)
     for g in GRADS:
