@@ -362,3 +362,42 @@ def test_random_configs_live(seed):
     tx = _make(preset, kw, spec)
     got = _run(tx, _as_tree(init), _as_tree(grads), jax.jit)
     chex.assert_trees_all_close(got, want, rtol=RTOL, atol=ATOL)
+
+
+# -- torch views a complex parameter as real pairs --------------------------------------------
+TORCH_COMPLEX_CASES = {
+    "sgd": ("SGD", dict(lr=0.1, momentum=0.9, weight_decay=0.01)),
+    "adagrad": ("Adagrad", dict(lr=0.1, lr_decay=0.01, weight_decay=0.01)),
+    "rmsprop": ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True)),
+    "adam": ("Adam", dict(lr=0.01, amsgrad=True, weight_decay=0.01)),
+    "adamw": ("AdamW", dict(lr=0.01, weight_decay=0.1)),
+}
+
+
+@pytest.mark.parity
+@pytest.mark.parametrize("name", sorted(TORCH_COMPLEX_CASES))
+def test_complex_params_equal_torch_which_views_them_as_real_pairs(name):
+    """torch.optim optimizes a complex parameter as ``view_as_real`` pairs (second moments
+    per component, not ``|g|²``); the compat.torch presets do the same, so trajectories match."""
+    torch = pytest.importorskip("torch")
+    torch_name, kwargs = TORCH_COMPLEX_CASES[name]
+    rng = np.random.default_rng(7)
+
+    def c64(*shape):
+        return (rng.normal(size=shape) + 1j * rng.normal(size=shape)).astype(np.complex64)
+
+    p0, grads = c64(6), [c64(6) for _ in range(30)]
+    param = torch.tensor(p0, requires_grad=True)
+    opt = getattr(torch.optim, torch_name)([param], **kwargs)
+    for g in grads:
+        param.grad = torch.tensor(g)
+        opt.step()
+
+    tx = getattr(ltorch, name)(**kwargs)
+    params = jnp.asarray(p0)
+    state = tx.init(params)
+    for g in grads:
+        updates, state = tx.update(jnp.asarray(g), state, params)
+        params = lrx.apply_updates(params, updates)
+    assert params.dtype == jnp.complex64
+    np.testing.assert_allclose(np.asarray(params), param.detach().numpy(), rtol=2e-5, atol=2e-6)

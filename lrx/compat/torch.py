@@ -19,6 +19,13 @@ pass ``lrx.per_epoch(schedule, steps_per_epoch)``.
 Weight decay reads the parameters, so pass ``params`` to ``update`` whenever
 ``weight_decay != 0``, as with :func:`optax.add_decayed_weights`.
 
+Complex parameters are optimized as torch does: ``torch.optim`` views a complex tensor as
+real ``(re, im)`` pairs (``torch.view_as_real``), so AdaGrad's, RMSprop's and Adam's second
+moments are per component, not ``|g|²`` as in lrx's top-level optimizers (optax's
+convention). The adaptive presets do the same: a complex leaf's state holds real pairs
+(a trailing axis of 2), and the updates come back complex. SGD is linear, so both
+conventions agree and its state stays complex.
+
 Hyperparameters are data: every numeric argument may be a concrete JAX array or a tracer,
 so ``optax.inject_hyperparams(ltorch.adam)(lr=1e-3)`` and ``jax.vmap`` over ``lr`` work.
 ``betas`` is a tuple, which ``inject_hyperparams`` keeps static (use :func:`lrx.adam`'s
@@ -43,6 +50,8 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import optax
 
 from lrx._types import ScalarOrSchedule
@@ -115,6 +124,41 @@ def _adagrad_lr(lr: ScalarOrSchedule, lr_decay: Any) -> ScalarOrSchedule:
         base = lr if isinstance(lr, Schedule) else from_fn(lr)
         return base * inverse_time_decay(init_value=1.0, decay_rate=lr_decay, decay_steps=1)
     return inverse_time_decay(init_value=lr, decay_rate=lr_decay, decay_steps=1)  # type: ignore[arg-type]
+
+
+def _to_pairs(tree: Any) -> Any:
+    """Complex leaves as real ``(..., 2)`` arrays of (real, imaginary) parts."""
+    return jax.tree.map(
+        lambda x: jnp.stack([jnp.real(x), jnp.imag(x)], -1) if jnp.iscomplexobj(x) else x, tree
+    )
+
+
+def _from_pairs(tree: Any, like: Any) -> Any:
+    """Real ``(..., 2)`` leaves back to complex where ``like`` is complex."""
+    return jax.tree.map(
+        lambda u, x: jax.lax.complex(u[..., 0], u[..., 1]) if jnp.iscomplexobj(x) else u,
+        tree,
+        like,
+    )
+
+
+def _real_pairs(tx: optax.GradientTransformation) -> optax.GradientTransformationExtraArgs:
+    """``tx`` applied to complex leaves viewed as real pairs, as ``torch.view_as_real``.
+
+    On trees without complex leaves it is ``tx`` itself (same state, same numbers); the
+    check is on dtypes, so it costs nothing inside ``jit``.
+    """
+    tx = optax.with_extra_args_support(tx)
+
+    def init_fn(params: Any) -> Any:
+        return tx.init(_to_pairs(params))
+
+    def update_fn(updates: Any, state: Any, params: Any = None, **extra: Any) -> Any:
+        pairs = None if params is None else _to_pairs(params)
+        out, state = tx.update(_to_pairs(updates), state, pairs, **extra)
+        return _from_pairs(out, updates), state
+
+    return optax.GradientTransformationExtraArgs(init_fn, update_fn)
 
 
 # -- presets ---------------------------------------------------------------------------------
@@ -233,7 +277,7 @@ def adagrad(
     head = _head(maximize, weight_decay)
     lr = _adagrad_lr(_check_lr(lr), check_float("lr_decay", lr_decay, lo=0.0))
     core = _adagrad(lr, initial_accumulator_value, eps, eps_in_sqrt=False)
-    return chain(*head, core)
+    return _real_pairs(chain(*head, core))
 
 
 def rmsprop(
@@ -303,7 +347,7 @@ def rmsprop(
     # torch's buffer holds g / denominator (b_0 = 0: with dampening 0 that is lrx's
     # b_1 = d_1) and the learning rate multiplies the buffer: momentum before the rate.
     moment = [scale_by_momentum(decay=momentum, nesterov=False)] if has_buffer else []
-    return chain(*head, rms, *moment, scale_by_learning_rate(lr))
+    return _real_pairs(chain(*head, rms, *moment, scale_by_learning_rate(lr)))
 
 
 def adam(
@@ -361,7 +405,7 @@ def adam(
     head = _head(maximize, weight_decay)
     b1, b2 = _check_betas(betas)
     core = _adam(_check_lr(lr), b1, b2, eps, amsgrad=check_bool("amsgrad", amsgrad))
-    return chain(*head, core)
+    return _real_pairs(chain(*head, core))
 
 
 def adamw(
@@ -413,4 +457,4 @@ def adamw(
     b1, b2 = _check_betas(betas)
     amsgrad = check_bool("amsgrad", amsgrad)
     core = _adamw(lr, b1, b2, eps, weight_decay=weight_decay, amsgrad=amsgrad)
-    return chain(*_head(maximize, 0.0), core)
+    return _real_pairs(chain(*_head(maximize, 0.0), core))
