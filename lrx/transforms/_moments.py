@@ -38,7 +38,7 @@ def init_moment(
     the imaginary part would be dropped.
     """
 
-    def leaf(p):
+    def leaf(p: Any) -> Any:
         dt = state_dtype(p.dtype, dtype, real=real)
         if not real and jnp.iscomplexobj(p) and not jnp.issubdtype(dt, jnp.complexfloating):
             raise ValueError(

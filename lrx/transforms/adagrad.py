@@ -96,22 +96,24 @@ def scale_by_adagrad(
     eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
     nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_adagrad", params)
         acc = init_moment(params, nu_dtype, real=True, fill=initial_accumulator_value)
         return ScaleByAdagradState(sum_of_squares=acc)
 
-    def guarded(dtype) -> bool:
+    def guarded(dtype: Any) -> bool:
         # G_t >= G_0, so the denominator cannot vanish if eps or G_0 is a normal number.
         return not (positive_in(eps, dtype) or positive_in(initial_accumulator_value, dtype))
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_adagrad", state, ScaleByAdagradState)
         check_tree_match("scale_by_adagrad", updates, state.sum_of_squares)
         check_floating("scale_by_adagrad", updates)
 
-        def leaf(g, acc):
+        def leaf(g: Any, acc: Any) -> Any:
             cdt = compute_dtype(g.dtype, acc.dtype)
             g_c = g.astype(cdt)
             acc_new = acc.astype(real_dtype(cdt)) + abs_sq(g_c)

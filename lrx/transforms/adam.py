@@ -150,7 +150,7 @@ def scale_by_adam(
     nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
     state_type = ScaleByAmsgradState if amsgrad else ScaleByAdamState
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_adam", params)
         mu = init_moment(params, mu_dtype, name="mu_dtype")
         nu = init_moment(params, nu_dtype, real=True)
@@ -159,7 +159,9 @@ def scale_by_adam(
             return ScaleByAmsgradState(count=zero_count(), mu=mu, nu=nu, nu_max=nu_max)
         return ScaleByAdamState(count=zero_count(), mu=mu, nu=nu)
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_adam", state, state_type)
         check_tree_match("scale_by_adam", updates, state.nu)
@@ -167,7 +169,7 @@ def scale_by_adam(
         count = safe_increment(state.count)
 
         @functools.cache  # once per dtype and update, not per leaf
-        def corrections(dtype):
+        def corrections(dtype: Any) -> Any:
             """``(1 − b1^t, 1 − b1^{t+1}, 1 − b2^t)``, or ``None``s without bias correction."""
             if not bias_correction:
                 return None, None, None
@@ -175,7 +177,7 @@ def scale_by_adam(
             bc2 = _bias_correction(b2, count, real_dtype(dtype))
             return _bias_correction(b1, count, dtype), bc1_next, bc2
 
-        def leaf(g, m, v, v_max):
+        def leaf(g: Any, m: Any, v: Any, v_max: Any) -> Any:
             cdt = compute_dtype(g.dtype, m.dtype, v.dtype)
             bc1, bc1_next, bc2 = corrections(cdt)
             g_c = g.astype(cdt)
@@ -193,7 +195,7 @@ def scale_by_adam(
             new_moments = cast(m_new, m.dtype), cast(v_new, v.dtype), cast(v_top, v_max.dtype)
             return to_output(out, g.dtype), *new_moments
 
-        def guarded(dtype):  # a zero denominator needs eps = eps_root = 0 (or traced)
+        def guarded(dtype: Any) -> bool:  # a zero denominator needs eps = eps_root = 0 (or traced)
             return not (positive_in(eps, dtype) or positive_in(eps_root, dtype))
 
         v_max_tree = state.nu_max if amsgrad else state.nu  # unused when not amsgrad

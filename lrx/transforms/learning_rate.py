@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -53,16 +53,16 @@ def _check_real(name: str, value: object) -> None:
         raise ValueError(f"{name} must be a real number, got {value!r}")
 
 
-def _lr_at(fn, count: jax.Array) -> jax.Array:
+def _lr_at(fn: Any, count: jax.Array) -> jax.Array:
     return jnp.asarray(fn(count), jnp.float32)
 
 
-def _scale_tree(updates, scale: jax.Array):
+def _scale_tree(updates: optax.Updates, scale: jax.Array) -> Any:
     """Every leaf times the float32 scalar ``scale``: one multiply per leaf, the scalar cast
     once per leaf dtype (not once per leaf)."""
     by_dtype = {jnp.dtype(jnp.float32): scale}
 
-    def leaf(u):
+    def leaf(u: Any) -> Any:
         dtype = u.dtype
         s = by_dtype.get(dtype)
         if s is None:
@@ -106,7 +106,7 @@ def scale_by_learning_rate(
     fn = as_schedule_fn(learning_rate)
     flip = check_bool("flip_sign", flip_sign)
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         del params
         count = zero_count()
         lr = _lr_at(fn, count)
@@ -114,7 +114,9 @@ def scale_by_learning_rate(
         nxt = jnp.array(lr, copy=True)
         return ScaleByLearningRateState(count=count, learning_rate=lr, next_learning_rate=nxt)
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_learning_rate", state, ScaleByLearningRateState)
         check_floating("scale_by_learning_rate", updates)
@@ -145,11 +147,13 @@ def scale_by_schedule(schedule: ScalarOrSchedule) -> optax.GradientTransformatio
     _check_real("schedule", schedule)
     fn = as_schedule_fn(schedule, "schedule")
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         del params
         return ScaleByScheduleState(count=zero_count())
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_schedule", state, ScaleByScheduleState)
         check_floating("scale_by_schedule", updates)

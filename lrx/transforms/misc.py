@@ -56,17 +56,19 @@ def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.Grad
     weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
     skip = not is_traced(weight_decay) and static_value(weight_decay) == 0
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         del params
         return optax.EmptyState()
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         if params is None:
             raise ValueError("add_decayed_weights: update needs params (the weights to decay)")
         if skip:
             return updates, state
 
-        def leaf(g, p):
+        def leaf(g: Any, p: Any) -> Any:
             return None if g is None else g + scalar(weight_decay, g) * cast(p, g.dtype)
 
         return jax.tree.map(leaf, updates, params, is_leaf=_is_none), state
@@ -98,24 +100,26 @@ def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
     """
     max_norm = check_float("max_norm", max_norm, lo=0.0, lo_open=True)
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         del params
         return optax.EmptyState()
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         leaves = jax.tree.leaves(updates)
         if not leaves:
             return updates, state
         dtype = real_dtype(compute_dtype(*(x.dtype for x in leaves)))  # float32 or wider
 
-        def sum_sq(x):
+        def sum_sq(x: Any) -> Any:
             return jnp.sum(abs_sq(x.astype(compute_dtype(x.dtype, dtype)))).astype(dtype)
 
         norm = jnp.sqrt(sum(sum_sq(x) for x in leaves))
         small = norm < scalar(max_norm, norm)
 
-        def leaf(u):
+        def leaf(u: Any) -> Any:
             return jnp.where(small, u, u / norm.astype(u.dtype) * scalar(max_norm, u))
 
         return jax.tree.map(leaf, updates), state
@@ -137,7 +141,7 @@ def apply_updates(params: Any, updates: Any) -> Any:
         [1.5, 1.5]
     """
 
-    def leaf(p, u):
+    def leaf(p: Any, u: Any) -> Any:
         if p is None:
             return None
         p, u = jnp.asarray(p), jnp.asarray(u)

@@ -116,11 +116,13 @@ def scale_by_momentum(
     decay, nesterov, dampening = check_nesterov(decay, nesterov, dampening, name="decay")
     mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_momentum", params)
         return ScaleByMomentumState(count=zero_count(), momentum=init_moment(params, mu_dtype))
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_momentum", state, ScaleByMomentumState)
         check_tree_match("scale_by_momentum", updates, state.momentum)
@@ -128,12 +130,12 @@ def scale_by_momentum(
         dampened = is_traced(dampening) or static_value(dampening) != 0
 
         @functools.cache  # once per dtype and update, not per leaf
-        def gradient_coefficient(dtype):
+        def gradient_coefficient(dtype: Any) -> Any:
             """The gradient's coefficient: 1 at the first step (``b_1 = g_1``), then
             ``1 - dampening``."""
             return jnp.where(state.count == 0, const(1, dtype), const(1 - dampening, dtype))
 
-        def leaf(g, b):
+        def leaf(g: Any, b: Any) -> Any:
             cdt = compute_dtype(g.dtype, b.dtype)
             g_c = g.astype(cdt)
             g_in = gradient_coefficient(cdt) * g_c if dampened else g_c

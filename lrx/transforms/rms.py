@@ -135,7 +135,7 @@ def scale_by_rms(
         raise ValueError(f"decay must be < 1 when bias_correction=True, got {decay!r}")
     state_type = ScaleByRmsCenteredState if centered else ScaleByRmsState
 
-    def init_fn(params):
+    def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_rms", params)
         nu = init_moment(params, nu_dtype, real=True, fill=initial_scale)
         if centered:
@@ -143,7 +143,9 @@ def scale_by_rms(
             return ScaleByRmsCenteredState(count=zero_count(), mu=mu, nu=nu)
         return ScaleByRmsState(count=zero_count(), nu=nu)
 
-    def update_fn(updates, state, params=None):
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
         del params
         check_state("scale_by_rms", state, state_type)
         check_tree_match("scale_by_rms", updates, state.nu)
@@ -151,10 +153,10 @@ def scale_by_rms(
         count = safe_increment(state.count)
 
         @functools.cache  # once per dtype and update, not per leaf
-        def correction(dtype):
+        def correction(dtype: Any) -> Any:
             return _bias_correction(decay, count, dtype) if bias_correction else None
 
-        def leaf(g, nu, mu):
+        def leaf(g: Any, nu: Any, mu: Any) -> Any:
             cdt = compute_dtype(g.dtype, nu.dtype, mu.dtype)
             g_c = g.astype(cdt)
             nu_new = ema(decay, nu.astype(real_dtype(cdt)), abs_sq(g_c))
