@@ -158,6 +158,15 @@ def from_fn(fn: Callable[[jax.Array], Any]) -> Schedule:
     return FromFn(fn=fn)
 
 
+def _check_schedules(value: Any) -> tuple[Schedule, ...]:
+    """A non-empty list of schedules (numbers and callables wrapped) as a tuple."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise ValueError(f"schedules must be a list of schedules, got {value!r}")
+    if not value:
+        raise ValueError("schedules must hold at least one schedule, got []")
+    return tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(value))
+
+
 @register("sequence")
 class SequenceSchedule(Schedule):
     """Schedule ``i`` on ``[boundaries[i-1], boundaries[i])``, run on ``t - boundaries[i-1]``."""
@@ -168,15 +177,7 @@ class SequenceSchedule(Schedule):
     boundaries: Sequence[int]
 
     def __post_init__(self) -> None:
-        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
-            raise ValueError(f"schedules must be a list of schedules, got {self.schedules!r}")
-        if not self.schedules:
-            raise ValueError("schedules must hold at least one schedule, got []")
-        _set(
-            self,
-            "schedules",
-            tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
-        )
+        _set(self, "schedules", _check_schedules(self.schedules))
         _set(self, "boundaries", _check_sorted_ints("boundaries", self.boundaries))
         if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
@@ -307,15 +308,7 @@ class Product(Schedule):
     schedules: Sequence[Schedule] = schedules_field()
 
     def __post_init__(self) -> None:
-        if isinstance(self.schedules, (str, bytes)) or not isinstance(self.schedules, Sequence):
-            raise ValueError(f"schedules must be a list of schedules, got {self.schedules!r}")
-        if not self.schedules:
-            raise ValueError("schedules must hold at least one schedule, got []")
-        _set(
-            self,
-            "schedules",
-            tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(self.schedules)),
-        )
+        _set(self, "schedules", _check_schedules(self.schedules))
         bound = self._max_value()
         if bound is not None and bound > FLOAT32_MAX:
             raise ValueError(

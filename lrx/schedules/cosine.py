@@ -9,7 +9,7 @@ right cycle.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jax
 import jax.numpy as jnp
@@ -17,7 +17,7 @@ import numpy as np
 
 from lrx._validate import FLOAT32_MAX, INT32_MAX, check_bool, check_float, check_int, static_value
 from lrx.schedules._base import Schedule, _as_f32, _set, register, static_field
-from lrx.schedules.decay import _cos_frac
+from lrx.schedules.decay import _cos_frac, _pow
 
 __all__ = ["cosine_annealing", "cosine_warm_restarts"]
 
@@ -236,8 +236,36 @@ def cosine_annealing(init_value: float, T_max: int, eta_min: float = 0.0) -> Sch
     return CosineAnnealing(init_value=init_value, T_max=T_max, eta_min=eta_min)
 
 
+class _Restarts(Schedule):
+    """Base of the restart families (cosine, tanh): the count's cycle ``(n, position,
+    length)`` is found by :func:`_restart_cycle` (integer-exact) or
+    :func:`_restart_cycle_float`, then shaped by the family's ``_shape``; cycles from
+    ``cycle_limit`` on stay at ``eta_min``."""
+
+    if TYPE_CHECKING:  # fields every restart family declares
+        T_0: Any
+        T_mult: float
+        eta_min: Any
+        cycle_limit: int | None
+
+    def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
+        out = self._shape(n, pos, length)
+        if self.cycle_limit is not None:
+            out = jnp.where(n < self.cycle_limit, out, _as_f32(self.eta_min))
+        return out
+
+    def _value(self, t: jax.Array) -> jax.Array:
+        return self._from_cycle(*_restart_cycle_float(t, self.T_0, self.T_mult))
+
+    def _value_at(self, count: jax.Array) -> jax.Array:
+        return self._from_cycle(*_restart_cycle(count, self.T_0, self.T_mult))
+
+
 @register("cosine_warm_restarts")
-class CosineWarmRestarts(Schedule):
+class CosineWarmRestarts(_Restarts):
     """SGDR: cosine cycles of length ``T_0 * T_mult**i`` with decaying peaks."""
 
     init_value: float
@@ -268,31 +296,16 @@ class CosineWarmRestarts(Schedule):
         )
 
     def _peak(self, n: jax.Array) -> jax.Array:
-        d = static_value(self.peak_decay)
-        if d == 1:
-            decay = jnp.ones_like(n)
-        elif d is not None:  # log taken in float64 on the host: ~1e-6 after many restarts
-            decay = jnp.exp(n * math.log(d))
-        else:
-            decay = jnp.exp(n * jnp.log(_as_f32(self.peak_decay)))
+        decay = _pow(self.peak_decay, n)  # log in float64 on the host when concrete
         init, low = _as_f32(self.init_value), _as_f32(self.eta_min)
         if self.floor_relative:  # Keras m_mul: the height above the floor decays
             return low + (init - low) * decay
         return jnp.maximum(init * decay, low)
 
-    def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
+    def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
         low = _as_f32(self.eta_min)
         k = self.k_decay if static_value(self.k_decay) is not None else _as_f32(self.k_decay)
-        out = low + (self._peak(n) - low) * _cos_frac(_power_frac(pos, length, k), 1.0)
-        if self.cycle_limit is not None:
-            out = jnp.where(n < self.cycle_limit, out, low)
-        return out
-
-    def _value(self, t: jax.Array) -> jax.Array:
-        return self._from_cycle(*_restart_cycle_float(t, self.T_0, self.T_mult))
-
-    def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._from_cycle(*_restart_cycle(count, self.T_0, self.T_mult))
+        return low + (self._peak(n) - low) * _cos_frac(_power_frac(pos, length, k), 1.0)
 
 
 def cosine_warm_restarts(

@@ -12,8 +12,7 @@ from lrx.schedules.cosine import (
     _check_peak_growth,
     _check_T_mult,
     _cycle_table,
-    _restart_cycle,
-    _restart_cycle_float,
+    _Restarts,
 )
 from lrx.schedules.decay import _pow
 
@@ -21,7 +20,7 @@ __all__ = ["tanh_decay"]
 
 
 @register("tanh_decay")
-class TanhDecay(Schedule):
+class TanhDecay(_Restarts):
     """``eta_min + (peak_i - eta_min) * (1 - tanh(lb + (ub - lb) * r)) / 2`` per cycle."""
 
     init_value: float
@@ -54,20 +53,11 @@ class TanhDecay(Schedule):
             self.init_value, self.peak_decay, self.T_0, self.T_mult, self.cycle_limit
         )
 
-    def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
+    def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
         low, lb, ub = _as_f32(self.eta_min), _as_f32(self.lb), _as_f32(self.ub)
         peak = jnp.maximum(_as_f32(self.init_value) * _pow(self.peak_decay, n), low)
         r = pos / length
-        out = low + (peak - low) * (0.5 * (1.0 - jnp.tanh(lb * (1.0 - r) + ub * r)))
-        if self.cycle_limit is not None:
-            out = jnp.where(n < self.cycle_limit, out, low)
-        return out
-
-    def _value(self, t: jax.Array) -> jax.Array:
-        return self._from_cycle(*_restart_cycle_float(t, self.T_0, self.T_mult))
-
-    def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._from_cycle(*_restart_cycle(count, self.T_0, self.T_mult))
+        return low + (peak - low) * (0.5 * (1.0 - jnp.tanh(lb * (1.0 - r) + ub * r)))
 
 
 def tanh_decay(
