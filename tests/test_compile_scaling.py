@@ -95,3 +95,17 @@ def test_optimised_hlo_grows_linearly(name):
     counts = [_hlo_instructions(CASES[name], n) for n in (8, 16, 32)]
     per_leaf = [(counts[1] - counts[0]) / 8, (counts[2] - counts[1]) / 16]
     assert per_leaf[1] <= 1.1 * per_leaf[0], (name, counts)
+
+
+def test_skip_nonfinite_conditionals_stay_small():
+    """XLA's buffer and alias analyses cost grows with the square of the buffers one
+    conditional carries: the guard commits the state in conds of at most 64 leaves (plus
+    its flag), however large the tree."""
+    tx = lrx.skip_nonfinite(lrx.adam(0.1))
+    params = {f"p{i}": jnp.zeros((3,)) for i in range(300)}
+    state = tx.init(params)
+    jaxpr = jax.make_jaxpr(tx.update)(params, state, params).jaxpr
+    conds = [e for e in jaxpr.eqns if e.primitive.name == "cond"]
+    sizes = [len(e.outvars) for e in conds]
+    assert sum(sizes) >= 2 * 300 and max(sizes) <= 65, sizes
+    assert len(conds) == -(-(2 * 300 + 3) // 64), sizes  # mu, nu per leaf; count, lr state

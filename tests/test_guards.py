@@ -254,3 +254,73 @@ def test_foreign_state_is_a_value_error():
     tx = lrx.skip_nonfinite(lrx.sgd(0.1))
     with pytest.raises(ValueError, match="skip_nonfinite: got a state of type"):
         tx.update(jnp.ones(2), lrx.sgd(0.1).init(jnp.zeros(2)))
+
+
+def test_array_state_already_nonfinite_skips_every_step():
+    """An array state leaf that is already inf (a state restored from a poisoned run) is
+    not exempt like a scalar sentinel: every step is skipped, so the counters report it."""
+    tx = lrx.skip_nonfinite(lrx.adam(0.1), max_consecutive=3)
+    state = tx.init(jnp.zeros(2))
+    adam_state = state.inner_state[0]._replace(nu=jnp.array([INF, 0.0], jnp.float32))
+    state = state._replace(inner_state=(adam_state, *state.inner_state[1:]))
+    update = jax.jit(tx.update)
+    for _ in range(3):
+        updates, state = update(jnp.ones(2), state)
+        np.testing.assert_array_equal(updates, [0.0, 0.0])
+    assert int(state.num_skipped) == 3 and bool(state.limit_hit)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_overflow_behind_constant_scales_is_seen(jit):
+    """``g * 1e19 * 1e19`` overflows float32 for |g| >= 4: the check must see it after XLA
+    folds the constants (a ``u * 0`` test would become ``g * 0`` and miss it)."""
+    tx = lrx.skip_nonfinite(optax.chain(optax.scale(1e19), optax.scale(1e19)))
+    update = jax.jit(tx.update) if jit else tx.update
+    state = tx.init(jnp.zeros(2))
+    updates, state = update(jnp.array([10.0, 0.0], jnp.float32), state)
+    np.testing.assert_array_equal(updates, [0.0, 0.0])
+    assert int(state.num_skipped) == 1
+    updates, state = update(jnp.array([1.0, 0.0], jnp.float32), state)
+    np.testing.assert_allclose(updates, [1e38, 0.0], rtol=1e-5)
+    assert int(state.num_skipped) == 1
+
+
+@pytest.mark.parametrize("bad", [complex(INF, 0.0), complex(0.0, NAN)])
+def test_complex_leaves(bad):
+    """A non-finite real or imaginary part of a complex gradient skips the step."""
+    tx = lrx.skip_nonfinite(lrx.adam(0.1))
+    params = {"z": jnp.ones(2, jnp.complex64), "w": jnp.ones(3)}
+    state = tx.init(params)
+    update = jax.jit(tx.update)
+    grads = {"z": jnp.array([1.0 + 1.0j, bad], jnp.complex64), "w": jnp.ones(3)}
+    updates, state = update(grads, state, params)
+    chex.assert_trees_all_equal(updates, jax.tree.map(jnp.zeros_like, params))
+    assert int(state.num_skipped) == 1
+    grads = {"z": jnp.array([1.0 + 1.0j, 2.0j], jnp.complex64), "w": jnp.ones(3)}
+    updates, state = update(grads, state, params)
+    assert np.isfinite(np.asarray(updates["z"])).all() and np.abs(updates["z"]).min() > 0
+    assert int(state.num_skipped) == 1
+
+
+@pytest.mark.parametrize("where", ["grad", "state"])
+def test_one_bad_leaf_anywhere_in_a_large_tree(where):
+    """300 leaves of mixed shapes (several check chunks and state groups): one non-finite
+    element in the last leaf, in the gradient or in the new state, skips the whole step and
+    keeps every state group."""
+    shapes = [(3,), (2, 2), (5,)]
+    params = {f"p{i:03d}": jnp.ones(shapes[i % 3]) for i in range(300)}
+    tx = lrx.skip_nonfinite(lrx.adam(0.1))
+    state = tx.init(params)
+    update = jax.jit(tx.update)
+    _, state = update(jax.tree.map(jnp.ones_like, params), state, params)
+    before = state
+    grads = jax.tree.map(jnp.ones_like, params)
+    last = grads["p299"]
+    grads["p299"] = last.at[0].set(NAN if where == "grad" else 1e20)  # 1e20**2 overflows v
+    updates, state = update(grads, state, params)
+    chex.assert_trees_all_equal(updates, jax.tree.map(jnp.zeros_like, params))
+    chex.assert_trees_all_equal(state.inner_state, before.inner_state)
+    assert int(state.num_skipped) == 1
+    updates, state = update(jax.tree.map(jnp.ones_like, params), state, params)
+    assert all(np.all(np.asarray(u) < 0) for u in jax.tree.leaves(updates))
+    assert int(state.num_skipped) == 1
