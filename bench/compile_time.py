@@ -19,9 +19,15 @@ optimizer on its own, at 10 to 5,000 leaves, and flags any whose compile time gr
 than the leaf count (growth exponent ``log(t2/t1) / log(n2/n1)`` above 1.3 between the two
 largest sizes, which on a quiet machine separates linear from quadratic growth).
 
+A third table (``--guard``) times ``skip_nonfinite(adam)`` against the unguarded ``adam``
+interleaved (and optax's ``apply_if_finite(adam)`` against ``optax.adam``), at 10 to 5,000
+leaves: the guard's compile time as a multiple of the optimizer's, median of repetitions,
+with the ratio of each interleaved pair so the load's share of the spread shows.
+
 Run::
 
     python bench/compile_time.py --out bench/results/compile_time.md
+    python bench/compile_time.py --guard --reps 3 --out bench/results/compile_guard.md
     python bench/compile_time.py --scaling --out bench/results/compile_scaling.md
     python bench/compile_time.py --scaling --quick   # 10 and 100 leaves, a few seconds
 """
@@ -142,6 +148,55 @@ def scaling_cases() -> dict[str, Callable[[], optax.GradientTransformation]]:
     }
 
 
+def guard(leaves: list[int], reps: int) -> str:
+    """skip_nonfinite(adam) / adam and optax.apply_if_finite(adam) / optax.adam, interleaved."""
+    import lrx
+
+    pairs = {
+        "lrx": (lambda: lrx.adam(PEAK), lambda: lrx.skip_nonfinite(lrx.adam(PEAK))),
+        "optax": (lambda: optax.adam(PEAK), lambda: optax.apply_if_finite(optax.adam(PEAK), 10)),
+    }
+
+    def extra(factory: Callable[[], optax.GradientTransformation]) -> Callable[[], Any]:
+        return lambda: optax.with_extra_args_support(factory())  # the step passes value=loss
+
+    rows = []
+    with jax.numpy_dtype_promotion("standard"):  # optax's adam mixes int and float
+        for _plain, guarded in pairs.values():
+            time_once(extra(guarded), tree(2))  # warm the Python trace machinery once
+        for n in leaves:
+            params = tree(n)
+            t: dict[tuple[str, int], list[float]] = {}
+            for _ in range(reps):
+                for lib, makers in pairs.items():
+                    for j, factory in enumerate(makers):
+                        t.setdefault((lib, j), []).append(sum(time_once(extra(factory), params)))
+            row = [str(n)]
+            for lib in pairs:
+                a, g = statistics.median(t[lib, 0]), statistics.median(t[lib, 1])
+                each = " ".join(f"{y / x:.2f}" for x, y in zip(t[lib, 0], t[lib, 1], strict=True))
+                row += [f"{a:.2f}", f"{g:.2f}", f"**{g / a:.2f}**", each]
+            rows.append(row)
+            print(f"  {n}: {row} [load {C.load_average()}]", file=sys.stderr, flush=True)
+    head = [
+        "leaves",
+        "lrx adam s",
+        "skip_nonfinite(adam) s",
+        "ratio",
+        "ratio per pair",
+        "optax.adam s",
+        "apply_if_finite(adam) s",
+        "ratio",
+        "ratio per pair",
+    ]
+    return "\n".join(
+        [
+            "### Trace + compile of the donated step: guarded / unguarded (median seconds)\n",
+            C.markdown_table(head, rows),
+        ]
+    )
+
+
 def growth_exponent(n1: int, t1: float, n2: int, t2: float) -> float:
     """``log(t2/t1) / log(n2/n1)``: 1 for linear growth, 2 for quadratic."""
     return math.log(t2 / t1) / math.log(n2 / n1)
@@ -195,9 +250,14 @@ def main(argv: list[str] | None = None) -> None:
         help="time every public transform alone at --leaves (default 10,100,1000,5000)",
     )
     p.add_argument("--only", default=None, help="with --scaling: comma list of name parts")
+    p.add_argument(
+        "--guard",
+        action="store_true",
+        help="skip_nonfinite(adam) vs adam, interleaved, at --leaves (default 10,100,1000,5000)",
+    )
     args = p.parse_args(argv)
     command = "python bench/compile_time.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    if args.scaling:
+    if args.scaling or args.guard:
         leaves = [int(x) for x in (args.leaves or "10,100,1000,5000").split(",") if x]
         reps = 1 if args.reps == p.get_default("reps") else args.reps
         if args.quick:
@@ -205,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
         report = "\n".join(
             [
                 C.header("lrx compile time vs leaves", command.strip()),
-                scaling(leaves, reps, args.only),
+                guard(leaves, reps) if args.guard else scaling(leaves, reps, args.only),
                 "",
                 f"load average (1/5/15 min) at end: {C.load_average()}",
                 "",
