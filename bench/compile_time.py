@@ -271,11 +271,7 @@ def main(argv: list[str] | None = None) -> None:
                 "",
             ]
         )
-        print(report)
-        if args.out:
-            os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-            with open(args.out, "w") as f:
-                f.write(report)
+        emit(report, args.out)
         return
     leaves = [int(x) for x in (args.leaves or "10,100,1000").split(",") if x]
     reps = args.reps
@@ -336,10 +332,15 @@ def main(argv: list[str] | None = None) -> None:
             "",
         ]
     )
+    emit(report, args.out)
+
+
+def emit(report: str, out: str | None) -> None:
+    """Print the Markdown report and, with ``--out``, write it to that file too."""
     print(report)
-    if args.out:
-        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-        with open(args.out, "w") as f:
+    if out:
+        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+        with open(out, "w") as f:
             f.write(report)
 
 
