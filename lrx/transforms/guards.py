@@ -100,19 +100,16 @@ def _commit(ok: jax.Array, new_state: Any, old_state: Any) -> tuple[Any, jax.Arr
     """
     new_leaves, treedef = jax.tree.flatten(new_state)
     old_leaves = jax.tree.leaves(old_state)
-    taken: list[Any] = []
-    committed = None
-    for i in range(0, max(len(new_leaves), 1), _STATE_GROUP):
-        new, old = new_leaves[i : i + _STATE_GROUP], old_leaves[i : i + _STATE_GROUP]
-        group, flag = lax.cond(
+    groups = [
+        lax.cond(
             ok,
-            lambda new=new: (new, jnp.asarray(True)),
-            lambda old=old: (old, jnp.asarray(False)),
+            lambda new=new_leaves[i : i + _STATE_GROUP]: (new, jnp.asarray(True)),
+            lambda old=old_leaves[i : i + _STATE_GROUP]: (old, jnp.asarray(False)),
         )
-        committed = flag if committed is None else committed
-        taken.extend(group)
-    assert committed is not None
-    return jax.tree.unflatten(treedef, taken), committed
+        for i in range(0, max(len(new_leaves), 1), _STATE_GROUP)
+    ]
+    taken = [leaf for group, _ in groups for leaf in group]
+    return jax.tree.unflatten(treedef, taken), groups[0][1]
 
 
 def skip_nonfinite(
@@ -192,8 +189,6 @@ def skip_nonfinite(
         check_state("skip_nonfinite", state, SkipNonfiniteState)
         new_updates, new_inner = inner.update(updates, state.inner_state, params, **extra_args)
         ok = _step_ok(updates, new_updates, new_inner, state.inner_state)
-        # One conditional over the whole tree, not a select per leaf: per-leaf selects
-        # sharing one predicate made XLA compile time grow quadratically with the leaves.
         # Commit the new inner state under one predicate, ``_STATE_GROUP`` leaves per
         # ``lax.cond``: a conditional carrying thousands of buffers makes XLA's buffer and
         # alias analyses grow with the square of their number. The updates are zeroed by a
