@@ -9,6 +9,8 @@ m_t = β1 m_{t−1} + (1−β1) g_t, v_t = β2 v_{t−1} + (1−β2) g_t², upda
 
 from __future__ import annotations
 
+import math
+
 import chex
 import jax
 import jax.numpy as jnp
@@ -16,6 +18,8 @@ import numpy as np
 import optax
 import pytest
 from absl.testing import parameterized
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrx
 from lrx.transforms.guards import SkipNonfiniteState
@@ -304,23 +308,49 @@ def test_complex_leaves(bad):
 
 @pytest.mark.parametrize("where", ["grad", "state"])
 def test_one_bad_leaf_anywhere_in_a_large_tree(where):
-    """300 leaves of mixed shapes (several check chunks and state groups): one non-finite
-    element in the last leaf, in the gradient or in the new state, skips the whole step and
-    keeps every state group."""
+    """100 leaves of three shapes (11 or 17 check chunks per shape, four state groups): one
+    non-finite element in any one leaf, in the gradient or in the new state, skips the
+    whole step and keeps every state group. One compiled update, every leaf in turn."""
     shapes = [(3,), (2, 2), (5,)]
-    params = {f"p{i:03d}": jnp.ones(shapes[i % 3]) for i in range(300)}
+    params = {f"p{i:03d}": jnp.ones(shapes[i % 3]) for i in range(100)}
     tx = lrx.skip_nonfinite(lrx.adam(0.1))
-    state = tx.init(params)
     update = jax.jit(tx.update)
-    _, state = update(jax.tree.map(jnp.ones_like, params), state, params)
-    before = state
-    grads = jax.tree.map(jnp.ones_like, params)
-    last = grads["p299"]
-    grads["p299"] = last.at[0].set(NAN if where == "grad" else 1e20)  # 1e20**2 overflows v
-    updates, state = update(grads, state, params)
-    chex.assert_trees_all_equal(updates, jax.tree.map(jnp.zeros_like, params))
-    chex.assert_trees_all_equal(state.inner_state, before.inner_state)
-    assert int(state.num_skipped) == 1
-    updates, state = update(jax.tree.map(jnp.ones_like, params), state, params)
+    ones = jax.tree.map(jnp.ones_like, params)
+    _, before = update(ones, tx.init(params), params)
+    zeros = jax.tree.map(jnp.zeros_like, params)
+    for name in params:
+        grads = dict(ones)
+        grads[name] = grads[name].reshape(-1).at[-1].set(NAN if where == "grad" else 1e20)
+        grads[name] = grads[name].reshape(params[name].shape)  # 1e20**2 overflows v
+        updates, state = update(grads, before, params)
+        chex.assert_trees_all_equal(updates, zeros)
+        chex.assert_trees_all_equal(state.inner_state, before.inner_state)
+        assert int(state.num_skipped) == 1, name
+    updates, state = update(ones, state, params)
     assert all(np.all(np.asarray(u) < 0) for u in jax.tree.leaves(updates))
     assert int(state.num_skipped) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=4))
+def test_check_chunks_cover_every_array_once(lengths):
+    """The finiteness check's chunking (pure list slicing, so checked on plain objects):
+    every array of every source lands in exactly one chunk of at most 32; when the sources'
+    lengths share a divisor that makes chunks that small, every chunk has the same number
+    of arrays from each source (identical kernels for XLA)."""
+    from lrx.transforms import guards
+
+    lists = [[(k, i) for i in range(n)] for k, n in enumerate(lengths)]
+    if not any(lists):
+        return
+    chunks = guards._chunks(lists)
+    flat = [x for chunk in chunks for x in chunk]
+    assert sorted(flat) == sorted(x for xs in lists for x in xs)
+    assert all(0 < len(chunk) <= guards._CHUNK for chunk in chunks)
+    nonempty = [n for n in lengths if n]
+    g = math.gcd(*nonempty)
+    if sum(nonempty) <= g * guards._CHUNK:
+        mixes = {
+            tuple(sum(1 for k, _ in chunk if k == s) for s in range(len(lists))) for chunk in chunks
+        }
+        assert len(mixes) == 1, mixes
