@@ -22,7 +22,9 @@ largest sizes, which on a quiet machine separates linear from quadratic growth).
 A third table (``--guard``) times ``skip_nonfinite(adam)`` against the unguarded ``adam``
 interleaved (and optax's ``apply_if_finite(adam)`` against ``optax.adam``), at 10 to 5,000
 leaves: the guard's compile time as a multiple of the optimizer's, median of repetitions,
-with the ratio of each interleaved pair so the load's share of the spread shows.
+with the ratio of each interleaved pair so the load's share of the spread shows. The tree
+repeats four shapes, as a model repeats its layers' (XLA compiles identical kernels once);
+``--distinct-shapes`` gives every leaf its own shape, the worst case.
 
 Run::
 
@@ -90,6 +92,22 @@ def tree(n_leaves: int) -> dict[str, jax.Array]:
     }
 
 
+def distinct_tree(n_leaves: int) -> dict[str, jax.Array]:
+    """``n_leaves`` leaves of as many shapes: vectors ``(64 + i,)`` and matrices ``(16 + i, 8)``.
+
+    The worst case for XLA's reuse of identical kernels (``tree`` repeats four shapes, as a
+    deep model repeats its layers').
+    """
+    rng = np.random.default_rng(n_leaves)
+    width = len(str(n_leaves - 1))
+    return {
+        f"p{i:0{width}d}": jnp.asarray(
+            rng.standard_normal((16 + i, 8) if i % 2 else (64 + i,), dtype=np.float32)
+        )
+        for i in range(n_leaves)
+    }
+
+
 def time_once(make_tx, params) -> tuple[float, float]:
     """(trace+lower seconds, compile seconds) for a fresh transform and step function."""
     tx = make_tx()
@@ -148,7 +166,7 @@ def scaling_cases() -> dict[str, Callable[[], optax.GradientTransformation]]:
     }
 
 
-def guard(leaves: list[int], reps: int) -> str:
+def guard(leaves: list[int], reps: int, only: str | None, distinct: bool) -> str:
     """skip_nonfinite(adam) / adam and optax.apply_if_finite(adam) / optax.adam, interleaved."""
     import lrx
 
@@ -156,6 +174,9 @@ def guard(leaves: list[int], reps: int) -> str:
         "lrx": (lambda: lrx.adam(PEAK), lambda: lrx.skip_nonfinite(lrx.adam(PEAK))),
         "optax": (lambda: optax.adam(PEAK), lambda: optax.apply_if_finite(optax.adam(PEAK), 10)),
     }
+    if only:
+        pairs = {k: v for k, v in pairs.items() if k in only.split(",")}
+    make_tree = distinct_tree if distinct else tree
 
     def extra(factory: Callable[[], optax.GradientTransformation]) -> Callable[[], Any]:
         return lambda: optax.with_extra_args_support(factory())  # the step passes value=loss
@@ -165,7 +186,7 @@ def guard(leaves: list[int], reps: int) -> str:
         for _plain, guarded in pairs.values():
             time_once(extra(guarded), tree(2))  # warm the Python trace machinery once
         for n in leaves:
-            params = tree(n)
+            params = make_tree(n)
             t: dict[tuple[str, int], list[float]] = {}
             for _ in range(reps):
                 for lib, makers in pairs.items():
@@ -178,20 +199,16 @@ def guard(leaves: list[int], reps: int) -> str:
                 row += [f"{a:.2f}", f"{g:.2f}", f"**{g / a:.2f}**", each]
             rows.append(row)
             print(f"  {n}: {row} [load {C.load_average()}]", file=sys.stderr, flush=True)
-    head = [
-        "leaves",
-        "lrx adam s",
-        "skip_nonfinite(adam) s",
-        "ratio",
-        "ratio per pair",
-        "optax.adam s",
-        "apply_if_finite(adam) s",
-        "ratio",
-        "ratio per pair",
-    ]
+    names = {
+        "lrx": ["lrx adam s", "skip_nonfinite(adam) s"],
+        "optax": ["optax.adam s", "apply_if_finite(adam) s"],
+    }
+    head = ["leaves"] + [h for lib in pairs for h in [*names[lib], "ratio", "ratio per pair"]]
+    kind = "a distinct shape per leaf" if distinct else "four shapes repeated"
     return "\n".join(
         [
-            "### Trace + compile of the donated step: guarded / unguarded (median seconds)\n",
+            "### Trace + compile of the donated step: guarded / unguarded (median seconds, "
+            f"{kind})\n",
             C.markdown_table(head, rows),
         ]
     )
@@ -249,7 +266,16 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="time every public transform alone at --leaves (default 10,100,1000,5000)",
     )
-    p.add_argument("--only", default=None, help="with --scaling: comma list of name parts")
+    p.add_argument(
+        "--only",
+        default=None,
+        help="with --scaling: comma list of name parts; with --guard: lrx, optax or both",
+    )
+    p.add_argument(
+        "--distinct-shapes",
+        action="store_true",
+        help="with --guard: a distinct shape per leaf (no identical kernels for XLA to reuse)",
+    )
     p.add_argument(
         "--guard",
         action="store_true",
@@ -265,7 +291,9 @@ def main(argv: list[str] | None = None) -> None:
         report = "\n".join(
             [
                 C.header("lrx compile time vs leaves", command.strip()),
-                guard(leaves, reps) if args.guard else scaling(leaves, reps, args.only),
+                guard(leaves, reps, args.only, args.distinct_shapes)
+                if args.guard
+                else scaling(leaves, reps, args.only),
                 "",
                 f"load average (1/5/15 min) at end: {C.load_average()}",
                 "",
