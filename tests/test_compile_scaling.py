@@ -13,8 +13,10 @@ from __future__ import annotations
 import functools
 import re
 
+import chex
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 import pytest
 
@@ -157,3 +159,21 @@ def test_skip_nonfinite_adds_few_distinct_kernels_per_shape():
     guarded = _distinct_kernels("skip_nonfinite(adam)", 200)
     plain = _distinct_kernels("adam", 200)
     assert guarded <= plain + 4 * 4 + 4, (guarded, plain)
+
+
+def test_clip_by_global_norm_reduces_once_per_chunk_of_same_shaped_leaves():
+    """One reduction per leaf, summed as one chain of scalars, made XLA:CPU's fusion pass
+    quadratic in the leaves (it counts the reductions already in the growing sum for each
+    reduction it considers): 7.3 s to compile at 1,000 leaves, 293 s at 5,000. Same-shaped
+    leaves are now squared and added elementwise, 32 at a time, before one reduction."""
+    shapes = [(4,), (2, 3)]
+    params = {f"p{i:03d}": jnp.ones(shapes[i % 2]) for i in range(256)}
+    tx = lrx.clip_by_global_norm(1.0)
+    jaxpr = jax.make_jaxpr(tx.update)(params, tx.init(params)).jaxpr
+    reductions = [e for e in jaxpr.eqns if e.primitive.name == "reduce_sum"]
+    assert len(reductions) == 2 * (128 // 32), len(reductions)
+    updates, _ = tx.update(params, tx.init(params))
+    norm = np.sqrt(sum(float(np.sum(np.asarray(x) ** 2)) for x in params.values()))
+    chex.assert_trees_all_close(
+        updates, jax.tree.map(lambda x: x / norm, params), rtol=1e-6, atol=0
+    )
