@@ -160,6 +160,7 @@ def scaling_cases() -> dict[str, Callable[[], optax.GradientTransformation]]:
         ),
         "skip_nonfinite(adam)": lambda: lrx.skip_nonfinite(lrx.adam(PEAK)),
         "optax.adam (reference)": lambda: optax.adam(PEAK),
+        "optax.clip_by_global_norm (reference)": lambda: optax.clip_by_global_norm(1.0),
         "optax.apply_if_finite(adam) (reference)": lambda: optax.apply_if_finite(
             optax.adam(PEAK), 10
         ),
