@@ -24,8 +24,15 @@ _NODES = (ScaleByLearningRateState, ReduceOnPlateauState, _OPTAX_PLATEAU, _PARTI
 Rate = jax.Array | dict[str, jax.Array]
 
 
+def _reports_rate(x: Any) -> bool:
+    """A state that computes its own learning rate (the learning-rate-free methods, LARS,
+    ...) defines ``lrx_learning_rate(self, upcoming: bool) -> jax.Array``: the rate its
+    last update applied (``upcoming=False``) or the next update will apply."""
+    return callable(getattr(type(x), "lrx_learning_rate", None))
+
+
 def _is_node(x: Any) -> bool:
-    return isinstance(x, _NODES)
+    return isinstance(x, _NODES) or _reports_rate(x)
 
 
 def _value(x: Any) -> jax.Array:
@@ -62,6 +69,8 @@ def _walk(tree: Any, upcoming: bool) -> _Found:
     for node in jax.tree.leaves(tree, is_leaf=_is_node):
         if isinstance(node, ScaleByLearningRateState):
             found.rates.append(_next_rate(node) if upcoming else _value(node.learning_rate))
+        elif _reports_rate(node):
+            found.rates.append(_value(node.lrx_learning_rate(upcoming)))
         elif isinstance(node, ReduceOnPlateauState):
             scale, last, updated = (unwrap_variable(x) for x in node[:3])
             found.scales.append(_value(scale if upcoming else jnp.where(updated, last, scale)))

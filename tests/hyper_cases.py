@@ -21,6 +21,7 @@ import numpy as np
 
 import lrx
 from lrx.compat import torch as ltorch
+from tests import cases as area_cases
 
 MASK = {"w": True, "b": False}
 
@@ -114,6 +115,7 @@ CASES: list[tuple[str, Any, dict[str, Any], tuple[str, ...]]] = [
     ("torch_adam", ltorch.adam, dict(lr=0.01, eps=1e-6, weight_decay=0.1, amsgrad=True), ()),
     ("torch_adamw", ltorch.adamw, dict(lr=0.01, eps=1e-6, weight_decay=0.1), ()),
 ]
+CASES += area_cases.HYPER_CASES  # tests/cases/*.py: one module per area
 IDS = [c[0] for c in CASES]
 
 
