@@ -76,4 +76,50 @@ from lrx.transforms.plateau import observe as observe
 from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau
 from lrx.transforms.rms import scale_by_rms as scale_by_rms
 
+# 0.3.0 in progress: names whose modules are being written are resolved lazily (PEP 562)
+# until each lands and is re-exported explicitly above.
+_LAZY = {
+    **dict.fromkeys(["prodigy"], "lrx.lr_free.prodigy"),
+    **dict.fromkeys(["dadapt_adam", "dadapt_sgd", "dadapt_adagrad"], "lrx.lr_free.dadapt"),
+    **dict.fromkeys(["dog", "ldog"], "lrx.lr_free.dog"),
+    **dict.fromkeys(["mechanize"], "lrx.lr_free.mechanic"),
+    **dict.fromkeys(
+        ["schedule_free", "schedule_free_sgd", "schedule_free_adamw", "schedule_free_eval_params"],
+        "lrx.lr_free.schedule_free",
+    ),
+    **dict.fromkeys(["cocob"], "lrx.lr_free.cocob"),
+    **dict.fromkeys(["momo", "momo_adam"], "lrx.lr_free.momo"),
+    **dict.fromkeys(["scale_by_trust_ratio"], "lrx.transforms.trust_ratio"),
+    **dict.fromkeys(["scale_by_factored_rms"], "lrx.transforms.factored"),
+    **dict.fromkeys(["lars", "lamb", "adafactor"], "lrx.optimizers"),
+    **dict.fromkeys(
+        [
+            "constant_schedule",
+            "polynomial_schedule",
+            "cosine_decay_schedule",
+            "warmup_constant_schedule",
+            "warmup_cosine_decay_schedule",
+            "warmup_exponential_decay_schedule",
+            "piecewise_constant_schedule",
+            "piecewise_interpolate_schedule",
+            "join_schedules",
+            "sgdr_schedule",
+            "cosine_onecycle_schedule",
+            "linear_onecycle_schedule",
+        ],
+        "lrx.schedules.optax_names",
+    ),
+    **dict.fromkeys(["one_cycle_momentum", "cyclical_momentum"], "lrx.schedules.cyclic"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrx' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
+
 __version__ = "0.2.0"  # the one place the version is written (pyproject reads it)
