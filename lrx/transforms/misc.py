@@ -19,6 +19,7 @@ from optax import chain
 from lrx._dtypes import cast, compute_dtype, real_dtype
 from lrx._validate import check_float, is_traced, static_value
 from lrx.transforms._moments import abs_sq, scalar
+from lrx.transforms._reduce import global_sum
 
 __all__ = ["add_decayed_weights", "apply_updates", "chain", "clip_by_global_norm"]
 
@@ -77,38 +78,6 @@ def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.Grad
     return tx if mask is None else optax.masked(tx, mask)
 
 
-_CHUNK = 32  # most same-shaped leaves whose squares are added before one reduction
-
-
-def _sum_of_squares(leaves: list[Any], dtype: Any) -> Any:
-    """``Σ_leaves Σ |x|²`` in ``dtype``, one reduction per chunk of same-shaped leaves.
-
-    Same-shaped leaves (a model's repeated layers) have their squares added elementwise, up
-    to ``_CHUNK`` at a time, and each chunk is reduced once. One reduction per leaf, summed
-    as one chain of scalars, made XLA:CPU's fusion pass quadratic in the leaves (it counts
-    the reductions already in the growing sum for every reduction it considers): 293 s to
-    compile at 5,000 leaves.
-    """
-    groups: dict[tuple[Any, Any], list[Any]] = {}
-    for x in leaves:
-        groups.setdefault((jnp.shape(x), jnp.result_type(x)), []).append(x)
-
-    def square(x: Any) -> Any:
-        return abs_sq(x.astype(compute_dtype(x.dtype, dtype)))
-
-    parts = []
-    for group in groups.values():
-        for i in range(0, len(group), _CHUNK):
-            acc = square(group[i])
-            for x in group[i + 1 : i + _CHUNK]:
-                acc = acc + square(x)
-            parts.append(jnp.sum(acc).astype(dtype))
-    total = parts[0]
-    for part in parts[1:]:
-        total = total + part
-    return total
-
-
 def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
     r"""Scale the updates down so that their global L2 norm is at most ``max_norm``.
 
@@ -147,7 +116,10 @@ def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
             return updates, state
         dtype = real_dtype(compute_dtype(*(x.dtype for x in leaves)))  # float32 or wider
 
-        norm = jnp.sqrt(_sum_of_squares(leaves, dtype))
+        def square(x: Any) -> Any:
+            return abs_sq(x.astype(compute_dtype(x.dtype, dtype)))
+
+        norm = jnp.sqrt(global_sum(square, leaves, dtype=dtype))
         small = norm < scalar(max_norm, norm)
 
         def leaf(u: Any) -> Any:
