@@ -13,7 +13,7 @@ declared with :func:`register`::
         gamma: float = 0.1
 
         def __post_init__(self):
-            ...  # validate with lrx._validate, normalise with _set(self, name, value)
+            ...  # validate with lrx._validate, normalise with set_field(self, name, value)
 
         def _value(self, t):  # t: float32 array of counts; fields may be tracers
             return self.init_value * self.gamma ** jnp.floor(t / self.step_size)
@@ -167,33 +167,6 @@ def register(name: str) -> Callable[[type[S]], type[S]]:
         return cls
 
     return decorate
-
-
-def _set(obj: Any, field: str, value: Any) -> None:
-    """Normalise a field of a frozen dataclass inside ``__post_init__``."""
-    object.__setattr__(obj, field, value)
-
-
-def _as_f32(x: Any) -> Any:
-    """A float field for float32 arithmetic: a Python float stays (weak), an array -> float32."""
-    if isinstance(x, (int, float)) and not isinstance(x, bool):
-        return float(x)
-    return jnp.asarray(x).astype(jnp.float32)
-
-
-def _as_int(x: Any, dtype: Any) -> Any:
-    """An integer field for integer arithmetic with counts of ``dtype``."""
-    if isinstance(x, int) and not isinstance(x, bool):
-        return x
-    return jnp.asarray(x).astype(dtype)
-
-
-def _bound(*values: Any) -> float | None:
-    """``max(values)`` as a Python float when every value is concrete, else ``None``."""
-    concrete = [static_value(v) for v in values]
-    if any(v is None for v in concrete):
-        return None
-    return float(max(concrete))
 
 
 def _leaf_key(x: Any) -> Any:

@@ -10,18 +10,9 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import FLOAT32_MAX, check_float, check_int, static_value
-from lrx.schedules._base import (
-    Schedule,
-    _as_f32,
-    _as_int,
-    _bound,
-    _set,
-    register,
-    schedule_field,
-    schedules_field,
-    static_field,
-)
-from lrx.schedules.decay import Constant, _check_sorted_ints, _floordiv
+from lrx.schedules._base import Schedule, register, schedule_field, schedules_field, static_field
+from lrx.schedules._common import as_f32, as_int, bound, check_sorted_ints, floordiv, set_field
+from lrx.schedules.decay import Constant
 
 __all__ = ["from_fn", "per_epoch", "sequence"]
 
@@ -177,8 +168,8 @@ class SequenceSchedule(Schedule):
     boundaries: Sequence[int]
 
     def __post_init__(self) -> None:
-        _set(self, "schedules", _check_schedules(self.schedules))
-        _set(self, "boundaries", _check_sorted_ints("boundaries", self.boundaries))
+        set_field(self, "schedules", _check_schedules(self.schedules))
+        set_field(self, "boundaries", check_sorted_ints("boundaries", self.boundaries))
         if len(self.boundaries) != len(self.schedules) - 1:
             raise ValueError(
                 f"boundaries must hold len(schedules) - 1 = {len(self.schedules) - 1} "
@@ -187,12 +178,12 @@ class SequenceSchedule(Schedule):
 
     def _max_value(self) -> float | None:
         bounds = [s._max_value() for s in self.schedules]
-        return None if any(b is None for b in bounds) else _bound(*bounds)
+        return None if any(b is None for b in bounds) else bound(*bounds)
 
     def _value(self, t: jax.Array) -> jax.Array:
         value = self.schedules[0](t)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
-            b = _as_f32(b)
+            b = as_f32(b)
             value = jnp.where(t >= b, s(jnp.maximum(t - b, 0.0)), value)
         return value
 
@@ -200,7 +191,7 @@ class SequenceSchedule(Schedule):
         # boundaries and shifts in integer arithmetic: exact for every int32 count
         value = self.schedules[0](count)
         for b, s in zip(self.boundaries, self.schedules[1:], strict=True):
-            b = _as_int(b, count.dtype)
+            b = as_int(b, count.dtype)
             value = jnp.where(count >= b, s(jnp.maximum(count - b, 0)), value)
         return value
 
@@ -239,17 +230,17 @@ class PerEpoch(Schedule):
     steps_per_epoch: int
 
     def __post_init__(self) -> None:
-        _set(self, "schedule", _as_schedule("schedule", self.schedule))
-        _set(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
+        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
 
     def _max_value(self) -> float | None:
         return self.schedule._max_value()
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return self.schedule(_floordiv(t, self.steps_per_epoch))
+        return self.schedule(floordiv(t, self.steps_per_epoch))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self.schedule(count // _as_int(self.steps_per_epoch, count.dtype))
+        return self.schedule(count // as_int(self.steps_per_epoch, count.dtype))
 
 
 def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
@@ -280,8 +271,8 @@ class Scaled(Schedule):
     schedule: Schedule = schedule_field()
 
     def __post_init__(self) -> None:
-        _set(self, "factor", check_float("factor", self.factor, lo=0.0))
-        _set(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "factor", check_float("factor", self.factor, lo=0.0))
+        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
         bound = self._max_value()
         if bound is not None and bound > FLOAT32_MAX:
             raise ValueError(
@@ -295,10 +286,10 @@ class Scaled(Schedule):
         return None if factor is None or inner is None else factor * inner
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return _as_f32(self.factor) * self.schedule(t)
+        return as_f32(self.factor) * self.schedule(t)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return _as_f32(self.factor) * self.schedule(count)
+        return as_f32(self.factor) * self.schedule(count)
 
 
 @register("product")
@@ -308,7 +299,7 @@ class Product(Schedule):
     schedules: Sequence[Schedule] = schedules_field()
 
     def __post_init__(self) -> None:
-        _set(self, "schedules", _check_schedules(self.schedules))
+        set_field(self, "schedules", _check_schedules(self.schedules))
         bound = self._max_value()
         if bound is not None and bound > FLOAT32_MAX:
             raise ValueError(

@@ -16,26 +16,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrx._validate import FLOAT32_MAX, INT32_MAX, check_bool, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _as_f32, _set, register, static_field
-from lrx.schedules.decay import _cos_frac, _pow
+from lrx.schedules._base import Schedule, register, static_field
+from lrx.schedules._common import as_f32, cos_frac, int_count, power, set_field
 
 __all__ = ["cosine_annealing", "cosine_warm_restarts"]
 
 # Above this many cycles below 2**31 a growing T_mult is rejected (it is within ~0.5% of 1).
 _MAX_CYCLES = 4096
-
-
-def _int_count(count: jax.Array) -> jax.Array:
-    """Counts of any integer dtype as int32 (int64 under x64 stays int64).
-
-    Narrow counts (``np.uint8``, ``np.int16``) would overflow against the int32 cycle
-    tables; unsigned 32-bit counts are read as int32 (the documented range is < 2**31).
-    """
-    if count.dtype.itemsize < 4 or count.dtype == jnp.uint32:
-        return count.astype(jnp.int32)
-    if count.dtype == jnp.uint64:
-        return count.astype(jnp.int64)
-    return count
 
 
 def _check_T_mult(value: Any) -> int | float:
@@ -100,7 +87,7 @@ def _restart_cycle(
     ``T_mult``: exact) or ``count / T_0`` in float32 (non-integer ``T_mult``).
     """
     f32 = jnp.float32
-    count = _int_count(count)
+    count = int_count(count)
     if T_mult == 1:
         T = jnp.asarray(T_0).astype(count.dtype)
         n, pos = count // T, count % T
@@ -191,20 +178,20 @@ class CosineAnnealing(Schedule):
     eta_min: float = 0.0
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "T_max", check_int("T_max", self.T_max, lo=1))
-        _set(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "T_max", check_int("T_max", self.T_max, lo=1))
+        set_field(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
 
     def _from_done(self, done: jax.Array) -> jax.Array:
         total = jnp.asarray(self.T_max).astype(jnp.float32)
-        init, low = _as_f32(self.init_value), _as_f32(self.eta_min)
-        return low + (init - low) * _cos_frac(total - done, total)
+        init, low = as_f32(self.init_value), as_f32(self.eta_min)
+        return low + (init - low) * cos_frac(total - done, total)
 
     def _value(self, t: jax.Array) -> jax.Array:
         return self._from_done(jnp.clip(t, 0.0, jnp.asarray(self.T_max).astype(jnp.float32)))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        count = _int_count(count)
+        count = int_count(count)
         done = jnp.clip(count, 0, jnp.asarray(self.T_max).astype(count.dtype))  # in integers
         return self._from_done(done.astype(jnp.float32))
 
@@ -254,7 +241,7 @@ class _Restarts(Schedule):
     def _from_cycle(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
         out = self._shape(n, pos, length)
         if self.cycle_limit is not None:
-            out = jnp.where(n < self.cycle_limit, out, _as_f32(self.eta_min))
+            out = jnp.where(n < self.cycle_limit, out, as_f32(self.eta_min))
         return out
 
     def _value(self, t: jax.Array) -> jax.Array:
@@ -278,17 +265,19 @@ class CosineWarmRestarts(_Restarts):
     k_decay: float = 1.0
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "T_0", check_int("T_0", self.T_0, lo=1))
-        _set(self, "T_mult", _check_T_mult(self.T_mult))
-        _set(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "T_0", check_int("T_0", self.T_0, lo=1))
+        set_field(self, "T_mult", _check_T_mult(self.T_mult))
+        set_field(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
         init, low = static_value(self.init_value), static_value(self.eta_min)
         if init is not None and low is not None and low > init:
             raise ValueError(f"eta_min must be <= init_value ({init!r}), got {low!r}")
-        _set(self, "peak_decay", check_float("peak_decay", self.peak_decay, lo=0.0, lo_open=True))
-        _set(self, "floor_relative", check_bool("floor_relative", self.floor_relative))
-        _set(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
-        _set(self, "k_decay", check_float("k_decay", self.k_decay, lo=0.0, lo_open=True))
+        set_field(
+            self, "peak_decay", check_float("peak_decay", self.peak_decay, lo=0.0, lo_open=True)
+        )
+        set_field(self, "floor_relative", check_bool("floor_relative", self.floor_relative))
+        set_field(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
+        set_field(self, "k_decay", check_float("k_decay", self.k_decay, lo=0.0, lo_open=True))
         if self.T_mult != 1 and static_value(self.T_0) is not None:
             _cycle_table(int(self.T_0), self.T_mult)  # rejects T_mult too close to 1
         _check_peak_growth(
@@ -296,16 +285,16 @@ class CosineWarmRestarts(_Restarts):
         )
 
     def _peak(self, n: jax.Array) -> jax.Array:
-        decay = _pow(self.peak_decay, n)  # log in float64 on the host when concrete
-        init, low = _as_f32(self.init_value), _as_f32(self.eta_min)
+        decay = power(self.peak_decay, n)  # log in float64 on the host when concrete
+        init, low = as_f32(self.init_value), as_f32(self.eta_min)
         if self.floor_relative:  # Keras m_mul: the height above the floor decays
             return low + (init - low) * decay
         return jnp.maximum(init * decay, low)
 
     def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
-        low = _as_f32(self.eta_min)
-        k = self.k_decay if static_value(self.k_decay) is not None else _as_f32(self.k_decay)
-        return low + (self._peak(n) - low) * _cos_frac(_power_frac(pos, length, k), 1.0)
+        low = as_f32(self.eta_min)
+        k = self.k_decay if static_value(self.k_decay) is not None else as_f32(self.k_decay)
+        return low + (self._peak(n) - low) * cos_frac(_power_frac(pos, length, k), 1.0)
 
 
 def cosine_warm_restarts(

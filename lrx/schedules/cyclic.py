@@ -15,8 +15,17 @@ from lrx._validate import (
     check_int,
     static_value,
 )
-from lrx.schedules._base import Schedule, _as_f32, _bound, _set, register, static_field
-from lrx.schedules.decay import _check_divisor, _check_gamma, _cos_frac, _floordiv, _pow
+from lrx.schedules._base import Schedule, register, static_field
+from lrx.schedules._common import (
+    as_f32,
+    bound,
+    check_divisor,
+    check_gamma,
+    cos_frac,
+    floordiv,
+    power,
+    set_field,
+)
 
 __all__ = ["cyclical", "one_cycle"]
 
@@ -36,16 +45,16 @@ class Cyclical(Schedule):
     gamma: float = 1.0
 
     def __post_init__(self) -> None:
-        _set(self, "base_lr", check_float("base_lr", self.base_lr, lo=0.0))
-        _set(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
-        _set(self, "step_size_up", check_int("step_size_up", self.step_size_up, lo=1))
+        set_field(self, "base_lr", check_float("base_lr", self.base_lr, lo=0.0))
+        set_field(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
+        set_field(self, "step_size_up", check_int("step_size_up", self.step_size_up, lo=1))
         down = self.step_size_up if self.step_size_down is None else self.step_size_down
-        _set(self, "step_size_down", check_int("step_size_down", down, lo=1))
-        _set(self, "mode", check_choice("mode", self.mode, _MODES))
-        _set(self, "gamma", _check_gamma(self.gamma))
+        set_field(self, "step_size_down", check_int("step_size_down", down, lo=1))
+        set_field(self, "mode", check_choice("mode", self.mode, _MODES))
+        set_field(self, "gamma", check_gamma(self.gamma))
 
     def _max_value(self) -> float | None:
-        return _bound(self.base_lr, self.max_lr)
+        return bound(self.base_lr, self.max_lr)
 
     @property
     def _down(self) -> Any:
@@ -53,11 +62,11 @@ class Cyclical(Schedule):
         return self.step_size_down
 
     def _value(self, t: jax.Array) -> jax.Array:
-        up, down = _as_f32(self.step_size_up), _as_f32(self._down)
+        up, down = as_f32(self.step_size_up), as_f32(self._down)
         total = up + down
         # position inside the current cycle and cycle index, exact for t < 2**24
         pos = jnp.mod(t, total)
-        return self._shape(t, pos, total - pos, _floordiv(t, total), pos <= up)
+        return self._shape(t, pos, total - pos, floordiv(t, total), pos <= up)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         # The cycle length may exceed int32 (two step sizes near 2**31): reduce the count
@@ -84,15 +93,15 @@ class Cyclical(Schedule):
         cycle: jax.Array,
         rising: jax.Array,
     ) -> jax.Array:
-        up, down = _as_f32(self.step_size_up), _as_f32(self._down)
+        up, down = as_f32(self.step_size_up), as_f32(self._down)
         height = jnp.where(rising, pos / up, to_end / down)
         if self.mode == "triangular":
             scale = jnp.ones_like(t)
         elif self.mode == "triangular2":
-            scale = _pow(0.5, cycle)  # 1 / 2**(cycle - 1)
+            scale = power(0.5, cycle)  # 1 / 2**(cycle - 1)
         else:  # exp_range: scaled per update, as torch (scale_mode="iterations")
-            scale = _pow(self.gamma, t)
-        base, peak = _as_f32(self.base_lr), _as_f32(self.max_lr)
+            scale = power(self.gamma, t)
+        base, peak = as_f32(self.base_lr), as_f32(self.max_lr)
         return base + (peak - base) * height * scale
 
 
@@ -158,19 +167,21 @@ class OneCycle(Schedule):
     three_phase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
-        _set(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
-        _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=2))
-        _set(
+        set_field(self, "max_lr", check_float("max_lr", self.max_lr, lo=0.0))
+        set_field(self, "total_steps", check_int("total_steps", self.total_steps, lo=2))
+        set_field(
             self,
             "pct_start",
             check_float("pct_start", self.pct_start, lo=0.0, hi=1.0, lo_open=True, hi_open=True),
         )
-        _set(
+        set_field(
             self, "anneal_strategy", check_choice("anneal_strategy", self.anneal_strategy, _ANNEAL)
         )
-        _set(self, "div_factor", _check_divisor("div_factor", self.div_factor))
-        _set(self, "final_div_factor", _check_divisor("final_div_factor", self.final_div_factor))
-        _set(self, "three_phase", check_bool("three_phase", self.three_phase))
+        set_field(self, "div_factor", check_divisor("div_factor", self.div_factor))
+        set_field(
+            self, "final_div_factor", check_divisor("final_div_factor", self.final_div_factor)
+        )
+        set_field(self, "three_phase", check_bool("three_phase", self.three_phase))
         max_lr, div, final_div = (
             static_value(self.max_lr),
             static_value(self.div_factor),
@@ -220,10 +231,10 @@ class OneCycle(Schedule):
 
         Python floats for a concrete schedule; float32 arrays where a field is traced.
         """
-        max_lr = _as_f32(self.max_lr)
-        initial = max_lr / _as_f32(self.div_factor)
-        final = initial / _as_f32(self.final_div_factor)
-        pct, total = _as_f32(self.pct_start), _as_f32(self.total_steps)
+        max_lr = as_f32(self.max_lr)
+        initial = max_lr / as_f32(self.div_factor)
+        final = initial / as_f32(self.final_div_factor)
+        pct, total = as_f32(self.pct_start), as_f32(self.total_steps)
         warm_end = pct * total - 1.0
         last = total - 1.0
         if self.three_phase:
@@ -240,7 +251,7 @@ class OneCycle(Schedule):
         length = end - start
         remaining = end - jnp.clip(t, start, end)  # (1 - pct) * length
         if self.anneal_strategy == "cos":
-            return v1 + (v0 - v1) * _cos_frac(remaining, length)
+            return v1 + (v0 - v1) * cos_frac(remaining, length)
         done = length - remaining
         return v0 * (remaining / length) + v1 * (done / length)
 

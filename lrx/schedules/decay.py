@@ -9,24 +9,23 @@ decays.
 
 from __future__ import annotations
 
-import itertools
-import math
 from collections.abc import Sequence
-from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 
-from lrx._validate import check_bool, check_float, check_int, is_traced, static_value
-from lrx.schedules._base import (
-    Schedule,
-    _as_f32,
-    _as_int,
-    _bound,
-    _set,
-    register,
-    static_field,
+from lrx._validate import check_bool, check_float, check_int, static_value
+from lrx.schedules._base import Schedule, register, static_field
+from lrx.schedules._common import (
+    as_f32,
+    as_int,
+    bound,
+    check_divisor,
+    check_gamma,
+    check_sorted_ints,
+    floordiv,
+    power,
+    set_field,
 )
 
 __all__ = [
@@ -41,71 +40,6 @@ __all__ = [
 ]
 
 
-# -- shared float32 helpers (used by the other schedule modules too) ----------------------
-# Each accepts concrete (Python number) or traced (JAX array) parameters: a concrete one
-# keeps the exact/fast path, a traced one takes the general jnp formula.
-def _floordiv(t: jax.Array, d: Any) -> jax.Array:
-    """``floor(t / d)`` for non-negative float32 ``t`` and an integer ``d >= 1``, exact.
-
-    ``t / d`` rounded to float32 can land on the next integer just below a multiple of
-    ``d``; ``t - fmod(t, d)`` is an exact multiple of ``d``, so the quotient is exact.
-    ``d`` may be traced (an integer or float array): it is used as float32.
-    """
-    d = _as_f32(d)
-    return jnp.round((t - jnp.mod(t, d)) / d)
-
-
-def _pow(gamma: Any, x: jax.Array) -> jax.Array:
-    """``gamma ** x`` for ``gamma`` in (0, 1] as ``exp(x * log(gamma))``.
-
-    A concrete ``gamma`` takes ``log(gamma)`` in float64 on the host (and ``gamma == 1``
-    is ``1``); a traced one takes it in float32.
-    """
-    g = static_value(gamma)
-    if g is not None:
-        if g == 1.0:
-            return jnp.ones_like(x)
-        return jnp.exp(x * math.log(g))
-    return jnp.exp(x * jnp.log(_as_f32(gamma)))
-
-
-def _cos_frac(remaining: jax.Array, length: Any) -> jax.Array:
-    """``(1 + cos(pi * (1 - remaining / length))) / 2`` written as ``sin²``.
-
-    ``remaining`` is the distance to the end of the cosine (``length - progress``). The
-    ``sin²(pi * remaining / (2 * length))`` form keeps full relative precision near the
-    end of the curve, where ``1 + cos(...)`` would cancel catastrophically in float32.
-    ``length`` may be traced.
-    """
-    s = jnp.sin(remaining * (math.pi / (2.0 * _as_f32(length))))
-    return s * s
-
-
-_F32_TINY = float(np.finfo(np.float32).tiny)  # smallest normal float32
-
-
-def _check_gamma(gamma: Any, name: str = "gamma") -> Any:
-    """A decay factor in (0, 1]; a concrete one must be a normal float32 (not 0 there)."""
-    g = check_float(name, gamma, lo=0.0, hi=1.0, lo_open=True)
-    if not is_traced(g) and g < _F32_TINY:
-        raise ValueError(
-            f"{name} must be >= {_F32_TINY:.4g} (smaller is 0 in float32, whose log is -inf), "
-            f"got {g!r}"
-        )
-    return g
-
-
-def _check_divisor(name: str, value: Any) -> Any:
-    """A positive factor used as a divisor in float32: finite and not 0 there."""
-    v = check_float(name, value, lo=0.0, lo_open=True)
-    if not is_traced(v) and v < _F32_TINY:
-        raise ValueError(
-            f"{name} must be >= {_F32_TINY:.4g} (smaller is 0 in float32: dividing by it "
-            f"gives inf/NaN), got {v!r}"
-        )
-    return v
-
-
 @register("constant")
 class Constant(Schedule):
     """``s(t) = value`` (torch ``ConstantLR(factor=1)``)."""
@@ -113,13 +47,13 @@ class Constant(Schedule):
     value: float
 
     def __post_init__(self) -> None:
-        _set(self, "value", check_float("value", self.value, lo=0.0))
+        set_field(self, "value", check_float("value", self.value, lo=0.0))
 
     def _max_value(self) -> float | None:
-        return _bound(self.value)
+        return bound(self.value)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return jnp.broadcast_to(jnp.asarray(_as_f32(self.value), jnp.float32), t.shape)
+        return jnp.broadcast_to(jnp.asarray(as_f32(self.value), jnp.float32), t.shape)
 
 
 def constant(value: float) -> Schedule:
@@ -147,20 +81,20 @@ class StepDecay(Schedule):
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "step_size", check_int("step_size", self.step_size, lo=1))
-        _set(self, "gamma", _check_gamma(self.gamma))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "step_size", check_int("step_size", self.step_size, lo=1))
+        set_field(self, "gamma", check_gamma(self.gamma))
 
     def _max_value(self) -> float | None:
-        return _bound(self.init_value)  # gamma <= 1: never above the start
+        return bound(self.init_value)  # gamma <= 1: never above the start
 
     def _value(self, t: jax.Array) -> jax.Array:
-        return _as_f32(self.init_value) * _pow(self.gamma, _floordiv(t, self.step_size))
+        return as_f32(self.init_value) * power(self.gamma, floordiv(t, self.step_size))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         # the number of decays in integer arithmetic: exact for every int32 count
-        decays = count // _as_int(self.step_size, count.dtype)
-        return _as_f32(self.init_value) * _pow(self.gamma, decays.astype(jnp.float32))
+        decays = count // as_int(self.step_size, count.dtype)
+        return as_f32(self.init_value) * power(self.gamma, decays.astype(jnp.float32))
 
 
 def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
@@ -192,44 +126,27 @@ class MultistepDecay(Schedule):
     gamma: float = 0.1
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "milestones", _check_sorted_ints("milestones", self.milestones))
-        _set(self, "gamma", _check_gamma(self.gamma))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "milestones", check_sorted_ints("milestones", self.milestones))
+        set_field(self, "gamma", check_gamma(self.gamma))
 
     def _max_value(self) -> float | None:
-        return _bound(self.init_value)  # gamma <= 1: never above the start
+        return bound(self.init_value)  # gamma <= 1: never above the start
 
     def _value(self, t: jax.Array) -> jax.Array:
         if not self.milestones:
-            return jnp.broadcast_to(jnp.asarray(_as_f32(self.init_value), jnp.float32), t.shape)
-        ms = jnp.stack([jnp.asarray(_as_f32(m), jnp.float32) for m in self.milestones])
+            return jnp.broadcast_to(jnp.asarray(as_f32(self.init_value), jnp.float32), t.shape)
+        ms = jnp.stack([jnp.asarray(as_f32(m), jnp.float32) for m in self.milestones])
         passed = jnp.searchsorted(ms, t, side="right").astype(jnp.float32)
-        return _as_f32(self.init_value) * _pow(self.gamma, passed)
+        return as_f32(self.init_value) * power(self.gamma, passed)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         # milestones compared in integer arithmetic: exact for every int32 count
         if not self.milestones:
             return self._value(count.astype(jnp.float32))
-        ms = jnp.stack([jnp.asarray(_as_int(m, count.dtype), count.dtype) for m in self.milestones])
+        ms = jnp.stack([jnp.asarray(as_int(m, count.dtype), count.dtype) for m in self.milestones])
         passed = jnp.searchsorted(ms, count, side="right").astype(jnp.float32)
-        return _as_f32(self.init_value) * _pow(self.gamma, passed)
-
-
-def _check_sorted_ints(name: str, values: Any, lo: int = 0) -> tuple[Any, ...]:
-    """A sorted (non-decreasing) sequence of integers ``>= lo``, as a tuple.
-
-    A 1-D integer array (a tracer too, e.g. under ``vmap``) is split into its elements;
-    the order is checked where neighbours are concrete.
-    """
-    if getattr(values, "ndim", None) == 1 and hasattr(values, "dtype"):
-        values = tuple(values[i] for i in range(values.shape[0]))
-    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
-        raise ValueError(f"{name} must be a list of integers, got {values!r}")
-    out = tuple(check_int(f"{name}[{i}]", v, lo=lo) for i, v in enumerate(values))
-    concrete = [static_value(v) for v in out]
-    if any(a is not None and b is not None and b < a for a, b in itertools.pairwise(concrete)):
-        raise ValueError(f"{name} must be sorted in increasing order, got {list(values)!r}")
-    return out
+        return as_f32(self.init_value) * power(self.gamma, passed)
 
 
 def multistep_decay(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
@@ -263,16 +180,16 @@ class ExponentialDecay(Schedule):
     end_value: float | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         gamma = check_float("gamma", self.gamma, lo=0.0, lo_open=True)
         g = static_value(gamma)
         if g is None or g <= 1.0:
-            gamma = _check_gamma(gamma)
-        _set(self, "gamma", gamma)
-        _set(self, "every", check_int("every", self.every, lo=1))
-        _set(self, "staircase", check_bool("staircase", self.staircase))
+            gamma = check_gamma(gamma)
+        set_field(self, "gamma", gamma)
+        set_field(self, "every", check_int("every", self.every, lo=1))
+        set_field(self, "staircase", check_bool("staircase", self.staircase))
         if self.end_value is not None:
-            _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+            set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
         init, end = static_value(self.init_value), static_value(self.end_value)
         if g is not None and g > 1.0:
             if self.end_value is None:
@@ -293,29 +210,27 @@ class ExponentialDecay(Schedule):
     def _max_value(self) -> float | None:
         g = static_value(self.gamma)
         if g is not None and g > 1.0:
-            return _bound(self.end_value)
-        return _bound(self.init_value)  # gamma <= 1: never above the start
+            return bound(self.end_value)
+        return bound(self.init_value)  # gamma <= 1: never above the start
 
     def _clip(self, value: jax.Array) -> jax.Array:
         if self.end_value is None:
             return value
-        end = _as_f32(self.end_value)
+        end = as_f32(self.end_value)
         g = static_value(self.gamma)
         if g is not None:
             return jnp.minimum(value, end) if g > 1.0 else jnp.maximum(value, end)
-        return jnp.where(
-            _as_f32(self.gamma) > 1.0, jnp.minimum(value, end), jnp.maximum(value, end)
-        )
+        return jnp.where(as_f32(self.gamma) > 1.0, jnp.minimum(value, end), jnp.maximum(value, end))
 
     def _value(self, t: jax.Array) -> jax.Array:
-        x = _floordiv(t, self.every) if self.staircase else t / _as_f32(self.every)
-        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, x))
+        x = floordiv(t, self.every) if self.staircase else t / as_f32(self.every)
+        return self._clip(as_f32(self.init_value) * power(self.gamma, x))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         if not self.staircase:
             return self._value(count.astype(jnp.float32))
-        periods = count // _as_int(self.every, count.dtype)
-        return self._clip(_as_f32(self.init_value) * _pow(self.gamma, periods.astype(jnp.float32)))
+        periods = count // as_int(self.every, count.dtype)
+        return self._clip(as_f32(self.init_value) * power(self.gamma, periods.astype(jnp.float32)))
 
 
 def exponential_decay(
@@ -374,23 +289,23 @@ class PolynomialDecay(Schedule):
     cycle: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
-        _set(self, "power", _check_divisor("power", self.power))
-        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
-        _set(self, "cycle", check_bool("cycle", self.cycle))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
+        set_field(self, "power", check_divisor("power", self.power))
+        set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        set_field(self, "cycle", check_bool("cycle", self.cycle))
 
     def _curve(self, frac: jax.Array) -> jax.Array:
-        init, end = _as_f32(self.init_value), _as_f32(self.end_value)
+        init, end = as_f32(self.init_value), as_f32(self.end_value)
         p = static_value(self.power)
-        shaped = frac if p == 1.0 else frac ** _as_f32(self.power)
+        shaped = frac if p == 1.0 else frac ** as_f32(self.power)
         return (init - end) * shaped + end
 
     def _max_value(self) -> float | None:
-        return _bound(self.init_value, self.end_value)
+        return bound(self.init_value, self.end_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        total = _as_f32(self.total_steps)
+        total = as_f32(self.total_steps)
         if self.cycle:  # Keras: the horizon grows to the next multiple of T (T at t = 0)
             horizon = total * jnp.maximum(jnp.ceil(t / total), 1.0)
             return self._curve((horizon - t) / horizon)
@@ -398,7 +313,7 @@ class PolynomialDecay(Schedule):
         return self._curve(frac)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        total = _as_int(self.total_steps, count.dtype)
+        total = as_int(self.total_steps, count.dtype)
         f32 = jnp.float32
         if self.cycle:
             # distance to the next multiple of T, in integers (0 at a multiple); the
@@ -408,7 +323,7 @@ class PolynomialDecay(Schedule):
             horizon = count.astype(f32) + rem.astype(f32)
             return self._curve(rem.astype(f32) / horizon)
         remaining = total - jnp.clip(count, 0, total)
-        return self._curve(remaining.astype(f32) / _as_f32(self.total_steps))
+        return self._curve(remaining.astype(f32) / as_f32(self.total_steps))
 
 
 def polynomial_decay(
@@ -470,9 +385,9 @@ class LinearSchedule(Schedule):
     transition_steps: int
 
     def __post_init__(self) -> None:
-        _set(self, "start_value", check_float("start_value", self.start_value, lo=0.0))
-        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
-        _set(
+        set_field(self, "start_value", check_float("start_value", self.start_value, lo=0.0))
+        set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        set_field(
             self,
             "transition_steps",
             check_int("transition_steps", self.transition_steps, lo=1),
@@ -480,20 +395,20 @@ class LinearSchedule(Schedule):
 
     def _mix(self, remaining: jax.Array, done: jax.Array) -> jax.Array:
         # start * (T - t)/T + end * t/T: each term keeps its relative precision.
-        total = _as_f32(self.transition_steps)
-        start, end = _as_f32(self.start_value), _as_f32(self.end_value)
+        total = as_f32(self.transition_steps)
+        start, end = as_f32(self.start_value), as_f32(self.end_value)
         return start * (remaining / total) + end * (done / total)
 
     def _max_value(self) -> float | None:
-        return _bound(self.start_value, self.end_value)
+        return bound(self.start_value, self.end_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        total = _as_f32(self.transition_steps)
+        total = as_f32(self.transition_steps)
         done = jnp.clip(t, 0.0, total)
         return self._mix(total - done, done)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        total = _as_int(self.transition_steps, count.dtype)
+        total = as_int(self.transition_steps, count.dtype)
         done = jnp.clip(count, 0, total)
         return self._mix((total - done).astype(jnp.float32), done.astype(jnp.float32))
 
@@ -533,21 +448,21 @@ class InverseSqrt(Schedule):
     timescale: int | None = None
 
     def __post_init__(self) -> None:
-        _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
-        _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=1))
+        set_field(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
+        set_field(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=1))
         scale = self.warmup_steps if self.timescale is None else self.timescale
-        _set(self, "timescale", check_int("timescale", scale, lo=1))
+        set_field(self, "timescale", check_int("timescale", scale, lo=1))
 
     def _max_value(self) -> float | None:
-        return _bound(self.peak_value)
+        return bound(self.peak_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        w, tau = _as_f32(self.warmup_steps), _as_f32(self.timescale)
+        w, tau = as_f32(self.warmup_steps), as_f32(self.timescale)
         ramp = jnp.clip(t, 0.0, w) / w
         # HF: 1 / sqrt((t + tau - W) / tau), = sqrt(W / t) when tau = W
         # (max(t, W) - W) + tau >= tau: no cancellation to 0 when t, W are large float32
         decay = jnp.sqrt(tau / ((jnp.maximum(t, w) - w) + tau))
-        return _as_f32(self.peak_value) * jnp.where(t < w, ramp, decay)
+        return as_f32(self.peak_value) * jnp.where(t < w, ramp, decay)
 
 
 def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None = None) -> Schedule:
@@ -591,25 +506,25 @@ class InverseTimeDecay(Schedule):
     staircase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "decay_rate", check_float("decay_rate", self.decay_rate, lo=0.0))
-        _set(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
-        _set(self, "staircase", check_bool("staircase", self.staircase))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "decay_rate", check_float("decay_rate", self.decay_rate, lo=0.0))
+        set_field(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
+        set_field(self, "staircase", check_bool("staircase", self.staircase))
 
     def _at(self, x: jax.Array) -> jax.Array:
-        return _as_f32(self.init_value) / (1.0 + _as_f32(self.decay_rate) * x)
+        return as_f32(self.init_value) / (1.0 + as_f32(self.decay_rate) * x)
 
     def _max_value(self) -> float | None:
-        return _bound(self.init_value)
+        return bound(self.init_value)
 
     def _value(self, t: jax.Array) -> jax.Array:
-        d = _as_f32(self.decay_steps)
-        return self._at(_floordiv(t, d) if self.staircase else t / d)
+        d = as_f32(self.decay_steps)
+        return self._at(floordiv(t, d) if self.staircase else t / d)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
         if not self.staircase:
             return self._value(count.astype(jnp.float32))
-        periods = count // _as_int(self.decay_steps, count.dtype)
+        periods = count // as_int(self.decay_steps, count.dtype)
         return self._at(periods.astype(jnp.float32))
 
 

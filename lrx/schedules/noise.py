@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_choice, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _as_f32, _set, register, schedule_field, static_field
+from lrx.schedules._base import Schedule, register, schedule_field, static_field
+from lrx.schedules._common import as_f32, int_count, set_field
 from lrx.schedules.compose import _as_schedule
-from lrx.schedules.cosine import _int_count
 
 __all__ = ["lr_noise"]
 
@@ -22,7 +22,7 @@ def _draws(seed: Any, count: jax.Array, kind: str, pct: Any, std: Any) -> jax.Ar
     base = jax.random.PRNGKey(jnp.asarray(seed).astype(jnp.uint32))
     flat = count.reshape(-1).astype(jnp.uint32)
     keys = jax.vmap(jax.random.fold_in, in_axes=(None, 0))(base, flat)
-    pct, std = _as_f32(pct), _as_f32(std)
+    pct, std = as_f32(pct), as_f32(std)
     if kind == "normal":  # N(0, std²) truncated to (-pct, pct), as timm resamples
         z = jax.vmap(lambda k: jax.random.truncated_normal(k, -pct / std, pct / std))(keys)
         n = std * z
@@ -44,17 +44,17 @@ class LrNoise(Schedule):
     seed: int = 42
 
     def __post_init__(self) -> None:
-        _set(self, "schedule", _as_schedule("schedule", self.schedule))
-        _set(self, "pct", check_float("pct", self.pct, lo=0.0, hi=1.0, hi_open=True))
-        _set(self, "std", check_float("std", self.std, lo=0.0, lo_open=True))
-        _set(self, "kind", check_choice("kind", self.kind, _KINDS))
-        _set(self, "start", check_int("start", self.start, lo=0))
+        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "pct", check_float("pct", self.pct, lo=0.0, hi=1.0, hi_open=True))
+        set_field(self, "std", check_float("std", self.std, lo=0.0, lo_open=True))
+        set_field(self, "kind", check_choice("kind", self.kind, _KINDS))
+        set_field(self, "start", check_int("start", self.start, lo=0))
         if self.end is not None:
-            _set(self, "end", check_int("end", self.end, lo=0))
+            set_field(self, "end", check_int("end", self.end, lo=0))
             lo = static_value(self.start)
             if lo is not None and self.end <= lo:
                 raise ValueError(f"end must be > start ({lo}) or None, got {self.end}")
-        _set(self, "seed", check_int("seed", self.seed, lo=0))
+        set_field(self, "seed", check_int("seed", self.seed, lo=0))
 
     def _at(self, count: jax.Array) -> jax.Array:
         value = self.schedule(count)
@@ -68,7 +68,7 @@ class LrNoise(Schedule):
         return self._at(jnp.floor(t).astype(jnp.int32))
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._at(_int_count(count))
+        return self._at(int_count(count))
 
 
 def lr_noise(

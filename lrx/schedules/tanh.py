@@ -6,7 +6,8 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _as_f32, _set, register, static_field
+from lrx.schedules._base import Schedule, register, static_field
+from lrx.schedules._common import as_f32, power, set_field
 from lrx.schedules.cosine import (
     _check_cycle_limit,
     _check_peak_growth,
@@ -14,7 +15,6 @@ from lrx.schedules.cosine import (
     _cycle_table,
     _Restarts,
 )
-from lrx.schedules.decay import _pow
 
 __all__ = ["tanh_decay"]
 
@@ -33,20 +33,22 @@ class TanhDecay(_Restarts):
     cycle_limit: int | None = static_field(default=1)
 
     def __post_init__(self) -> None:
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "T_0", check_int("T_0", self.T_0, lo=1))
-        _set(self, "lb", check_float("lb", self.lb))
-        _set(self, "ub", check_float("ub", self.ub))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "T_0", check_int("T_0", self.T_0, lo=1))
+        set_field(self, "lb", check_float("lb", self.lb))
+        set_field(self, "ub", check_float("ub", self.ub))
         lb, ub = static_value(self.lb), static_value(self.ub)
         if lb is not None and ub is not None and not lb < ub:
             raise ValueError(f"ub must be > lb ({lb!r}), got {ub!r}")
-        _set(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
+        set_field(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
         init, low = static_value(self.init_value), static_value(self.eta_min)
         if init is not None and low is not None and low > init:
             raise ValueError(f"eta_min must be <= init_value ({init!r}), got {low!r}")
-        _set(self, "T_mult", _check_T_mult(self.T_mult))
-        _set(self, "peak_decay", check_float("peak_decay", self.peak_decay, lo=0.0, lo_open=True))
-        _set(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
+        set_field(self, "T_mult", _check_T_mult(self.T_mult))
+        set_field(
+            self, "peak_decay", check_float("peak_decay", self.peak_decay, lo=0.0, lo_open=True)
+        )
+        set_field(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
         if self.T_mult != 1 and static_value(self.T_0) is not None:
             _cycle_table(int(self.T_0), self.T_mult)  # rejects T_mult too close to 1
         _check_peak_growth(
@@ -54,8 +56,8 @@ class TanhDecay(_Restarts):
         )
 
     def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
-        low, lb, ub = _as_f32(self.eta_min), _as_f32(self.lb), _as_f32(self.ub)
-        peak = jnp.maximum(_as_f32(self.init_value) * _pow(self.peak_decay, n), low)
+        low, lb, ub = as_f32(self.eta_min), as_f32(self.lb), as_f32(self.ub)
+        peak = jnp.maximum(as_f32(self.init_value) * power(self.peak_decay, n), low)
         r = pos / length
         return low + (peak - low) * (0.5 * (1.0 - jnp.tanh(lb * (1.0 - r) + ub * r)))
 

@@ -15,10 +15,9 @@ import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_bool, check_choice, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, _as_f32, _set, register, schedule_field, static_field
+from lrx.schedules._base import Schedule, register, schedule_field, static_field
+from lrx.schedules._common import as_f32, cos_frac, int_count, set_field
 from lrx.schedules.compose import _as_schedule
-from lrx.schedules.cosine import _int_count
-from lrx.schedules.decay import _cos_frac
 
 __all__ = ["WARMUP_SHAPES", "warmup", "warmup_cosine", "warmup_stable_decay"]
 
@@ -47,7 +46,7 @@ def _ramp(done: jax.Array, w: jax.Array, start: Any, end: Any, shape: str) -> ja
         return start * ((w - done) / w) + end * (done / w)
     p = done / w
     if shape == "cosine":
-        return start + (end - start) * _cos_frac(done, w)
+        return start + (end - start) * cos_frac(done, w)
     if shape == "sqrt":
         return start + (end - start) * (1.0 - jnp.sqrt((w - done) / w))
     # exponential: exp((1 - p) log(start) + p log(end)); p = 0 is start even when end = 0
@@ -76,11 +75,11 @@ class Warmup(Schedule):
     prefix: bool = static_field(default=True)
 
     def __post_init__(self) -> None:
-        _set(self, "schedule", _as_schedule("schedule", self.schedule))
-        _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "shape", _check_shape("shape", self.shape, self.init_value))
-        _set(self, "prefix", check_bool("prefix", self.prefix))
+        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "shape", _check_shape("shape", self.shape, self.init_value))
+        set_field(self, "prefix", check_bool("prefix", self.prefix))
 
     def _at(self, t: jax.Array) -> jax.Array:
         if static_value(self.warmup_steps) == 0:
@@ -89,14 +88,14 @@ class Warmup(Schedule):
         after = self.schedule(_phase(t, w) if self.prefix else t)
         target = self.schedule(jnp.zeros_like(t))
         wf = jnp.maximum(_f32(w), 1.0)
-        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, _as_f32(self.init_value), target, self.shape)
+        ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, as_f32(self.init_value), target, self.shape)
         return jnp.where(t < w, ramp, after)
 
     def _value(self, t: jax.Array) -> jax.Array:
         return self._at(t)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._at(_int_count(count))
+        return self._at(int_count(count))
 
 
 def warmup(
@@ -163,8 +162,8 @@ def _cosine_factor(done: jax.Array, length: jax.Array, num_cycles: Any) -> jax.A
     """``(1 + cos(2 pi c p)) / 2`` with ``p = done / length`` (``c = 0.5``: one half-wave,
     in the ``sin²`` form that keeps relative precision near the floor)."""
     if static_value(num_cycles) == 0.5:
-        return _cos_frac(length - done, length)
-    c = jnp.cos((math.pi * _as_f32(num_cycles)) * (done / length))
+        return cos_frac(length - done, length)
+    c = jnp.cos((math.pi * as_f32(num_cycles)) * (done / length))
     return c * c
 
 
@@ -182,17 +181,19 @@ class WarmupCosine(Schedule):
     restarts: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
-        _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
-        _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
-        _set(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
+        set_field(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
+        set_field(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
+        set_field(self, "total_steps", check_int("total_steps", self.total_steps, lo=1))
         w, total = static_value(self.warmup_steps), static_value(self.total_steps)
         if w is not None and total is not None and total <= w:
             raise ValueError(f"total_steps must be > warmup_steps ({w}), got {total}")
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
-        _set(self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value))
-        _set(self, "num_cycles", _check_cycles(self.num_cycles))
-        _set(self, "restarts", check_bool("restarts", self.restarts))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        set_field(
+            self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value)
+        )
+        set_field(self, "num_cycles", _check_cycles(self.num_cycles))
+        set_field(self, "restarts", check_bool("restarts", self.restarts))
 
     def _at(self, t: jax.Array) -> jax.Array:
         w = jnp.asarray(self.warmup_steps).astype(t.dtype)
@@ -200,17 +201,17 @@ class WarmupCosine(Schedule):
         length = _f32(total - w)
         done = _f32(jnp.minimum(_phase(t, w), total - w))
         if self.restarts:  # HF hard restarts: c half-cosines, each from the peak
-            q = (_as_f32(self.num_cycles) * done) / length
+            q = (as_f32(self.num_cycles) * done) / length
             q = q - jnp.floor(q)
-            factor = _cos_frac(1.0 - q, 1.0)
+            factor = cos_frac(1.0 - q, 1.0)
         else:
             factor = _cosine_factor(done, length, self.num_cycles)
-        peak, end = _as_f32(self.peak_value), _as_f32(self.end_value)
+        peak, end = as_f32(self.peak_value), as_f32(self.end_value)
         value = jnp.where(t < total, end + (peak - end) * factor, end)
         if static_value(self.warmup_steps) == 0:
             return value
         wf = jnp.maximum(_f32(w), 1.0)
-        init = _as_f32(self.init_value)
+        init = as_f32(self.init_value)
         ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, init, peak, self.warmup_shape)
         return jnp.where(t < w, ramp, value)
 
@@ -218,7 +219,7 @@ class WarmupCosine(Schedule):
         return self._at(t)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._at(_int_count(count))
+        return self._at(int_count(count))
 
 
 def warmup_cosine(
@@ -298,15 +299,17 @@ class WarmupStableDecay(Schedule):
     num_cycles: float = 0.5
 
     def __post_init__(self) -> None:
-        _set(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
-        _set(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
-        _set(self, "stable_steps", check_int("stable_steps", self.stable_steps, lo=0))
-        _set(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
-        _set(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
-        _set(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
-        _set(self, "decay", check_choice("decay", self.decay, _DECAYS))
-        _set(self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value))
-        _set(self, "num_cycles", _check_cycles(self.num_cycles))
+        set_field(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
+        set_field(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
+        set_field(self, "stable_steps", check_int("stable_steps", self.stable_steps, lo=0))
+        set_field(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
+        set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
+        set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
+        set_field(self, "decay", check_choice("decay", self.decay, _DECAYS))
+        set_field(
+            self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value)
+        )
+        set_field(self, "num_cycles", _check_cycles(self.num_cycles))
 
     def _at(self, t: jax.Array) -> jax.Array:
         w = jnp.asarray(self.warmup_steps).astype(t.dtype)
@@ -314,7 +317,7 @@ class WarmupStableDecay(Schedule):
         s = jnp.asarray(self.stable_steps).astype(t.dtype)
         into_decay = _phase(_phase(t, w), s)  # t - W - S, clipped at 0
         done, df = _f32(jnp.minimum(into_decay, d)), _f32(d)
-        peak, end = _as_f32(self.peak_value), _as_f32(self.end_value)
+        peak, end = as_f32(self.peak_value), as_f32(self.end_value)
         if self.decay == "cosine":
             factor = _cosine_factor(done, df, self.num_cycles)
             decayed = end + (peak - end) * factor
@@ -326,7 +329,7 @@ class WarmupStableDecay(Schedule):
         if static_value(self.warmup_steps) == 0:
             return decayed
         wf = jnp.maximum(_f32(w), 1.0)
-        init = _as_f32(self.init_value)
+        init = as_f32(self.init_value)
         ramp = _ramp(_f32(jnp.clip(t, 0, w)), wf, init, peak, self.warmup_shape)
         return jnp.where(t < w, ramp, decayed)
 
@@ -334,7 +337,7 @@ class WarmupStableDecay(Schedule):
         return self._at(t)
 
     def _value_at(self, count: jax.Array) -> jax.Array:
-        return self._at(_int_count(count))
+        return self._at(int_count(count))
 
 
 def warmup_stable_decay(
