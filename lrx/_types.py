@@ -33,5 +33,5 @@ Hyper = ArrayLike
 HyperOrSchedule = Union[ArrayLike, "Schedule", Callable[[jax.Array], Numeric]]
 """A numeric hyperparameter that may also follow a schedule of the update count."""
 
-MaybeDType = Union[DTypeLike, None]
+MaybeDType = Union[DTypeLike, None]  # noqa: UP007 (runtime alias, py3.10)
 """A dtype (``jnp.bfloat16``, ``"float32"``, ...) or ``None`` for the default."""
