@@ -1,7 +1,7 @@
 """The API reference (docs/api/) documents every public name.
 
-The public names are the explicit re-exports of ``lrx/__init__.py`` (``from m import x as
-x``, read from its source) and the ``__all__`` of ``lrx.compat.torch`` and ``lrx.plot``. Each
+The public names are ``lrx.__all__`` (equal to the explicit re-exports ``from m import x as
+x`` of ``lrx/__init__.py``) and the ``__all__`` of ``lrx.compat.torch`` and ``lrx.plot``. Each
 must have a ``::: <qualified name>`` line on a docs/api page (mkdocstrings renders it);
 names optax owns and lrx re-exports unchanged may instead appear as `` `lrx.<name>` `` in a
 table that points to optax's documentation. Adding a public name means adding one line.
@@ -23,16 +23,23 @@ API_DOCS = ROOT / "docs" / "api"
 
 
 def _reexports() -> list[str]:
-    """Names ``lrx/__init__.py`` re-exports explicitly (``import x as x``), modules excluded."""
+    """``lrx.__all__`` (the public API), modules excluded; it matches the explicit re-exports
+    (``from m import x as x``) of ``lrx/__init__.py``."""
+    return [n for n in lrx.__all__ if not inspect.ismodule(getattr(lrx, n))]
+
+
+def test_all_matches_the_explicit_reexports():
     tree = ast.parse((ROOT / "lrx" / "__init__.py").read_text())
-    names = [
+    explicit = {
         a.name
         for node in tree.body
         if isinstance(node, ast.ImportFrom)
         for a in node.names
         if a.asname == a.name
-    ]
-    return [n for n in names if not inspect.ismodule(getattr(lrx, n))]
+    }
+    # (ruff's RUF022 keeps ``__all__`` sorted; here: no duplicates, nothing missing)
+    assert len(set(lrx.__all__)) == len(lrx.__all__)
+    assert set(lrx.__all__) == explicit
 
 
 def _public_names() -> list[str]:
