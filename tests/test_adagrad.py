@@ -2,8 +2,8 @@
 
 Reference: article 004 (learning-rate strategies / 1. AdaGrad):
 ``g_t = g_{t-1} + ∇J⊙∇J``, ``θ_{t+1} = θ_t − η / sqrt(g_t + ε) ⊙ ∇J`` (eps inside the root,
-tests/numpy_refs.py::adagrad_004; lrx's and optax's default), and torch.optim.Adagrad's eps
-outside the root (tests/numpy_refs.py::adagrad_ref).
+lrx.testing.reference.adagrad; lrx's and optax's default), and torch.optim.Adagrad's eps
+outside the root (``eps_in_sqrt=False``).
 """
 
 import chex
@@ -12,37 +12,37 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
-from tests.numpy_refs import adagrad_004, adagrad_ref, make_grads, run_updates, tree_ref
+from lrx.testing import reference
+from tests.grads import JIT, assert_matches_reference, make_grads, run_updates
 
 GRADS = make_grads(20, seed=1)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 
 
-class AdagradTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_article004_formula(self):
-        """004 AdaGrad (G_0 = 0, eps inside the root): scale_by_adagrad(0.0, eps)."""
-        tx = lrx.scale_by_adagrad(0.0, 1e-6)
-        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        chex.assert_trees_all_close(outs, tree_ref(adagrad_004, GRADS, 1e-6), rtol=2e-6)
+@JIT
+def test_article004_formula(jit):
+    """004 AdaGrad (G_0 = 0, eps inside the root): scale_by_adagrad(0.0, eps)."""
+    tx = lrx.scale_by_adagrad(0.0, 1e-6)
+    assert_matches_reference(
+        tx, reference.adagrad, GRADS, jit=jit, rtol=2e-6, atol=0.0,
+        initial_accumulator_value=0.0, eps=1e-6, eps_in_sqrt=True,
+    )  # fmt: skip
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("torch_default", 0.0, 1e-10, False),
-        ("initial_acc", 0.1, 1e-7, False),
-        ("eps_in_sqrt", 0.1, 1e-7, True),
-        ("large_eps", 0.0, 0.5, False),
-    )
-    def test_matches_reference(self, initial, eps, eps_in_sqrt):
-        tx = lrx.scale_by_adagrad(initial, eps, eps_in_sqrt=eps_in_sqrt)
-        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        expected = tree_ref(
-            adagrad_ref, GRADS, initial_accumulator_value=initial, eps=eps, eps_in_sqrt=eps_in_sqrt
-        )
-        chex.assert_trees_all_close(outs, expected, rtol=2e-6)
+
+@JIT
+@pytest.mark.parametrize(
+    ("initial", "eps", "eps_in_sqrt"),
+    [(0.0, 1e-10, False), (0.1, 1e-7, False), (0.1, 1e-7, True), (0.0, 0.5, False)],
+    ids=["torch_default", "initial_acc", "eps_in_sqrt", "large_eps"],
+)
+def test_matches_reference(initial, eps, eps_in_sqrt, jit):
+    tx = lrx.scale_by_adagrad(initial, eps, eps_in_sqrt=eps_in_sqrt)
+    assert_matches_reference(
+        tx, reference.adagrad, GRADS, jit=jit, rtol=2e-6, atol=0.0,
+        initial_accumulator_value=initial, eps=eps, eps_in_sqrt=eps_in_sqrt,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("args", [(), (0.5,), (0.0, 1e-4), (1.0, 0.0)], ids=str)
@@ -58,8 +58,10 @@ def test_equals_optax_scale_by_rss(args):
 def test_defaults_are_optax_adagrad():
     tx = lrx.scale_by_adagrad()
     np.testing.assert_allclose(np.asarray(tx.init(jnp.zeros(2)).sum_of_squares), 0.1)
-    outs, _ = run_updates(tx.update, tx.init(PARAMS), GRADS)
-    chex.assert_trees_all_close(outs, tree_ref(adagrad_ref, GRADS, 0.1, 1e-7), rtol=2e-6)
+    assert_matches_reference(
+        tx, reference.adagrad, GRADS, jit=False, rtol=2e-6, atol=0.0,
+        initial_accumulator_value=0.1, eps=1e-7,
+    )  # fmt: skip
 
 
 def test_optimizer_inside_optax_chain_gives_optax_adagrad():

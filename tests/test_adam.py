@@ -2,11 +2,11 @@
 
 References:
 - article 004 (learning-rate strategies / 3. Adam): bias-corrected moments and
-  ``θ ← θ − η m̂/sqrt(v̂ + ε)`` (eps inside the root; tests/numpy_refs.py::adam_004),
-  implemented by ``scale_by_adam(eps=0, eps_root=ε)``;
+  ``θ ← θ − η m̂/sqrt(v̂ + ε)`` (eps inside the root; lrx.testing.reference.adam with
+  ``eps=0, eps_root=ε``), implemented by ``scale_by_adam(eps=0, eps_root=ε)``;
 - article 000 (1.4, the Adam code example): the ``AdamOptimizer`` class (eps outside the
-  root; tests/numpy_refs.py::Article000Adam), the default ``scale_by_adam()``;
-- torch.optim.Adam(amsgrad=True) and optax.nadam for the variants (adam_ref).
+  root; lrx.testing.reference.adam's default), the default ``scale_by_adam()``;
+- torch.optim.Adam(amsgrad=True) and optax.nadam for the variants (the same reference).
 """
 
 import chex
@@ -15,56 +15,60 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
 from lrx._validate import INT32_MAX
-from tests.numpy_refs import Article000Adam, adam_004, adam_ref, make_grads, run_updates, tree_ref
+from lrx.testing import (
+    assert_trajectories_close,
+    reference,
+    reference_trajectory,
+    torch_trajectory,
+    trajectory,
+)
+from tests.grads import JIT, assert_matches_reference, make_grads, ref_outputs, run_updates, stack
 
 GRADS = make_grads(20, seed=3)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 
 
-class AdamTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_article004_formula(self):
-        """004 Adam, eps inside the root: scale_by_adam(eps=0, eps_root=ε)."""
-        tx = lrx.scale_by_adam(0.9, 0.999, 0.0, 1e-6)
-        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        expected = tree_ref(adam_004, GRADS, 0.9, 0.999, 1e-6)
-        chex.assert_trees_all_close(outs, expected, rtol=1e-5, atol=1e-7)
+@JIT
+def test_article004_formula(jit):
+    """004 Adam, eps inside the root: scale_by_adam(eps=0, eps_root=ε)."""
+    tx = lrx.scale_by_adam(0.9, 0.999, 0.0, 1e-6)
+    assert_matches_reference(
+        tx, reference.adam, GRADS, jit=jit, rtol=1e-5, atol=1e-7,
+        b1=0.9, b2=0.999, eps=0.0, eps_root=1e-6,
+    )  # fmt: skip
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_article000_class(self):
-        """000 AdamOptimizer.update: θ -= lr m̂/(sqrt(v̂)+ε); lrx.adam(lr) gives the same θ."""
-        lr = 0.05
-        tx = lrx.adam(lr)
-        theta = {k: np.zeros(v.shape) for k, v in GRADS[0].items()}
-        ref = {k: Article000Adam(learning_rate=lr) for k in theta}
-        params = jax.tree.map(jnp.asarray, theta)
-        state = tx.init(params)
-        update = self.variant(tx.update)
-        for g in GRADS:
-            theta = {k: ref[k].update(theta[k], np.asarray(g[k], np.float64)) for k in theta}
-            u, state = update(g, state, params)
-            params = optax.apply_updates(params, u)
-        chex.assert_trees_all_close(jax.tree.map(np.asarray, params), theta, rtol=1e-5, atol=1e-6)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("default", dict()),
-        ("eps_root", dict(eps=1e-6, eps_root=1e-8)),
-        ("no_bias_correction", dict(bias_correction=False, eps=1e-3)),
-        ("nesterov", dict(nesterov=True)),
-        ("amsgrad", dict(amsgrad=True)),
-        ("amsgrad_nesterov", dict(amsgrad=True, nesterov=True, b1=0.8, b2=0.99)),
-        ("b1_zero", dict(b1=0.0)),
-    )
-    def test_matches_reference(self, kwargs):
-        tx = lrx.scale_by_adam(**kwargs)
-        outs, state = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        chex.assert_trees_all_close(outs, tree_ref(adam_ref, GRADS, **kwargs), rtol=1e-5, atol=1e-6)
-        assert state.count.dtype == jnp.int32 and int(state.count) == len(GRADS)
+@JIT
+def test_article000_class(jit):
+    """000 AdamOptimizer.update: θ -= lr m̂/(sqrt(v̂)+ε); lrx.adam(lr) gives the same θ."""
+    lr = 0.05
+    actual = trajectory(lrx.adam(lr), PARAMS, stack(GRADS), jit=jit)
+    desired = reference_trajectory(reference.adam, PARAMS, stack(GRADS), learning_rate=lr)
+    assert_trajectories_close(actual, desired, rtol=1e-5, atol=1e-6)
+
+
+VARIANTS = {
+    "default": dict(),
+    "eps_root": dict(eps=1e-6, eps_root=1e-8),
+    "no_bias_correction": dict(bias_correction=False, eps=1e-3),
+    "nesterov": dict(nesterov=True),
+    "amsgrad": dict(amsgrad=True),
+    "amsgrad_nesterov": dict(amsgrad=True, nesterov=True, b1=0.8, b2=0.99),
+    "b1_zero": dict(b1=0.0),
+}
+
+
+@JIT
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_matches_reference(name, jit):
+    kwargs = VARIANTS[name]
+    tx = lrx.scale_by_adam(**kwargs)
+    assert_matches_reference(tx, reference.adam, GRADS, jit=jit, rtol=1e-5, atol=1e-6, **kwargs)
+    _, state = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    assert state.count.dtype == jnp.int32 and int(state.count) == len(GRADS)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +117,7 @@ def test_literal_swap_from_optax(args, nesterov):
 def test_mu_bf16_matches_optax_dtypes_and_is_closer_to_exact_adam():
     """mu_dtype=bfloat16 stores m as optax does; lrx forms b1*m in float32 (optax in
     bfloat16), so its trajectory is at least as close to exact (float64) Adam."""
-    exact = tree_ref(adam_ref, GRADS)
+    exact = ref_outputs(reference.adam, GRADS)
     tx = lrx.scale_by_adam(mu_dtype=jnp.bfloat16)
     ref = optax.scale_by_adam(mu_dtype=jnp.bfloat16)
     outs, state = run_updates(tx.update, tx.init(PARAMS), GRADS)
@@ -149,19 +153,13 @@ def test_torch_adam_parity(amsgrad):
     """lrx.adam follows torch.optim.Adam (amsgrad: max of the uncorrected v) for 20 steps."""
     torch = pytest.importorskip("torch")
     w0 = np.linspace(-1.0, 1.0, 6).astype(np.float32)
-    p = torch.nn.Parameter(torch.tensor(w0))
-    opt = torch.optim.Adam([p], lr=0.01, betas=(0.8, 0.99), amsgrad=amsgrad)
-    tx = lrx.adam(0.01, b1=0.8, b2=0.99, amsgrad=amsgrad)
-    w = jnp.asarray(w0)
-    state = tx.init(w)
     # decreasing gradients make v shrink, so the amsgrad max matters
-    for i, g in enumerate(GRADS):
-        grad = g["w"].reshape(-1) / (1 + i) ** 2
-        p.grad = torch.tensor(grad)
-        opt.step()
-        u, state = tx.update(jnp.asarray(grad), state, w)
-        w = optax.apply_updates(w, u)
-    np.testing.assert_allclose(np.asarray(w), p.detach().numpy(), rtol=1e-5, atol=1e-6)
+    grads = np.stack([g["w"].reshape(-1) / (1 + i) ** 2 for i, g in enumerate(GRADS)])
+    want = torch_trajectory(
+        lambda ps: torch.optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), amsgrad=amsgrad), w0, grads
+    )
+    got = trajectory(lrx.adam(0.01, b1=0.8, b2=0.99, amsgrad=amsgrad), w0, grads)
+    assert_trajectories_close(got, want, rtol=1e-5, atol=1e-6)
 
 
 def test_amsgrad_keeps_uncorrected_max():

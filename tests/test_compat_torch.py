@@ -19,12 +19,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from absl.testing import parameterized
 
 import lrx
 from lrx.compat import torch as ltorch
+from lrx.testing import Trajectory, assert_trajectories_close, torch_trajectory, trajectory
+from tests.grads import JIT
 from tests.reference import golden
-from tests.reference.gen_optim import lr_factor, make_inputs, run_torch
+from tests.reference.gen_optim import _TORCH_CLASSES, _torch_scheduler, lr_factor, make_inputs
 
 RTOL = 1e-5  # the compat.torch promise: rtol 1e-5 over 100 float32 steps
 # Parameters are O(1) (standard normal init). A coordinate that passes near zero cannot
@@ -74,48 +75,39 @@ def _as_tree(d: dict) -> dict:
     return {k: jnp.asarray(np.asarray(v, np.float32)) for k, v in d.items()}
 
 
-def _run(tx, init: dict, grads: dict, wrap=lambda f: f) -> dict:
-    """Apply ``tx`` for every step of ``grads``; params after each step, stacked per leaf."""
+def _torch_optimizer(preset: str, kwargs: dict):
+    """``list_of_tensors -> torch.optim.<preset>(..., **kwargs)`` for torch_trajectory."""
+    import torch
 
-    def step(params, state, g):
-        updates, state = tx.update(g, state, params)
-        return lrx.apply_updates(params, updates), state
-
-    step = wrap(step)
-    params = init
-    state = tx.init(params)
-    num_steps = len(next(iter(grads.values())))
-    out = []
-    for t in range(num_steps):
-        params, state = step(params, state, {k: v[t] for k, v in grads.items()})
-        out.append(params)
-    return jax.tree.map(lambda *xs: np.stack(xs), *out)
-
-
-def max_rel_dev(actual: dict, desired: dict) -> float:
-    """max |a - d| / |d| over every coordinate of every step."""
-    devs = [
-        float(np.max(np.abs(np.asarray(actual[k], np.float64) - d) / np.maximum(np.abs(d), 1e-30)))
-        for k, d in ((k, np.asarray(v, np.float64)) for k, v in desired.items())
-    ]
-    return max(devs)
+    kw = {k: tuple(v) if k == "betas" else v for k, v in kwargs.items()}
+    return lambda ps: getattr(torch.optim, _TORCH_CLASSES[preset])(ps, **kw)
 
 
 # -- golden trajectories (no torch needed) ---------------------------------------------------
 
 
-class GoldenTest(chex.TestCase):
-    """Every golden configuration: lrx's trajectory equals torch's at rtol 1e-5."""
+def _golden(cfg: dict) -> Trajectory:
+    """The golden torch run of ``cfg`` as a Trajectory (params from the shared init)."""
+    params = {
+        k: np.concatenate(
+            [np.asarray(GOLD["init"][k], np.float32)[None], np.asarray(v, np.float32)]
+        )
+        for k, v in cfg["params"].items()
+    }
+    return Trajectory(params, None, np.asarray(cfg["lrs"], np.float64))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*[(name, name) for name in CONFIGS])
-    def test_trajectory(self, name):
-        cfg = CONFIGS[name]
-        tx = _make(cfg["preset"], cfg["kwargs"], cfg["lr_schedule"])
-        got = _run(tx, _as_tree(GOLD["init"]), _as_tree(GOLD["grads"]), self.variant)
-        want = {k: np.asarray(v, np.float32) for k, v in cfg["params"].items()}
-        assert len(got["w"]) == GOLD["num_steps"] == 100
-        chex.assert_trees_all_close(got, want, rtol=RTOL, atol=ATOL)
+
+@JIT
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_golden_trajectory(name, jit):
+    """Every golden configuration: lrx's trajectory equals torch's at rtol 1e-5."""
+    cfg = CONFIGS[name]
+    tx = _make(cfg["preset"], cfg["kwargs"], cfg["lr_schedule"])
+    got = trajectory(tx, _as_tree(GOLD["init"]), _as_tree(GOLD["grads"]), jit=jit)
+    assert got.num_steps == GOLD["num_steps"] == 100
+    assert_trajectories_close(got, _golden(cfg), rtol=RTOL, atol=ATOL)
+    if "lr_decay" not in cfg["kwargs"]:  # torch's param_groups lr leaves Adagrad's decay out
+        np.testing.assert_allclose(got.learning_rates, cfg["lrs"], rtol=1e-6)
 
 
 def test_golden_coverage():
@@ -351,17 +343,22 @@ def _random_config(rng: np.random.Generator) -> tuple[str, dict]:
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
 def test_random_configs_live(seed):
     """Random hyperparameters (and a random lr schedule) on fresh gradients vs live torch."""
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     rng = np.random.default_rng(seed)
     preset, kw = _random_config(rng)
     spec = [None, {"kind": "step", "step_size": 7, "gamma": 0.7},
             {"kind": "inverse", "rate": 0.1}][seed % 3]  # fmt: skip
     init, grads = make_inputs(seed=1000 + seed, num_steps=40)
-    lrs, want = run_torch(preset, kw, spec, init, grads)
-    np.testing.assert_allclose(lrs, [kw["lr"] * lr_factor(spec, t) for t in range(40)], rtol=1e-12)
-    tx = _make(preset, kw, spec)
-    got = _run(tx, _as_tree(init), _as_tree(grads), jax.jit)
-    chex.assert_trees_all_close(got, want, rtol=RTOL, atol=ATOL)
+    want = torch_trajectory(
+        _torch_optimizer(preset, kw),
+        init,
+        grads,
+        make_scheduler=lambda opt: _torch_scheduler(torch, opt, spec),
+    )
+    want_lrs = [kw["lr"] * lr_factor(spec, t) for t in range(40)]
+    np.testing.assert_allclose(want.learning_rates, want_lrs, rtol=1e-12)
+    got = trajectory(_make(preset, kw, spec), _as_tree(init), _as_tree(grads))
+    assert_trajectories_close(got, want, rtol=RTOL, atol=ATOL)
 
 
 # -- torch views a complex parameter as real pairs --------------------------------------------
@@ -386,18 +383,8 @@ def test_complex_params_equal_torch_which_views_them_as_real_pairs(name):
     def c64(*shape):
         return (rng.normal(size=shape) + 1j * rng.normal(size=shape)).astype(np.complex64)
 
-    p0, grads = c64(6), [c64(6) for _ in range(30)]
-    param = torch.tensor(p0, requires_grad=True)
-    opt = getattr(torch.optim, torch_name)([param], **kwargs)
-    for g in grads:
-        param.grad = torch.tensor(g)
-        opt.step()
-
-    tx = getattr(ltorch, name)(**kwargs)
-    params = jnp.asarray(p0)
-    state = tx.init(params)
-    for g in grads:
-        updates, state = tx.update(jnp.asarray(g), state, params)
-        params = lrx.apply_updates(params, updates)
-    assert params.dtype == jnp.complex64
-    np.testing.assert_allclose(np.asarray(params), param.detach().numpy(), rtol=2e-5, atol=2e-6)
+    p0, grads = c64(6), np.stack([c64(6) for _ in range(30)])
+    want = torch_trajectory(lambda ps: getattr(torch.optim, torch_name)(ps, **kwargs), p0, grads)
+    got = trajectory(getattr(ltorch, name)(**kwargs), p0, grads)
+    assert got.params.dtype == np.complex64
+    assert_trajectories_close(got, want, rtol=2e-5, atol=2e-6)

@@ -2,7 +2,7 @@
 
 Convention (optax's): first moments are complex, second moments are the real
 ``|g|^2 = g * conj(g)``, outputs are complex. Checked three ways: a NumPy complex reference
-per transform (tests/numpy_refs.py, written from the formulas), optax's own transforms on
+per transform (lrx.testing.reference, written from the formulas), optax's own transforms on
 the same complex gradients, and optax's complex alias cases (a parabola and the Rosenbrock
 function with complex parameters, which must reach the complex optimum). Warnings are errors
 in this suite, so a ComplexWarning (a silent cast to real) fails any test here.
@@ -16,53 +16,63 @@ import optax
 import pytest
 
 import lrx
-from tests.numpy_refs import (
-    adagrad_ref,
-    adam_ref,
-    make_grads,
-    momentum_ref,
-    rms_ref,
-    run_updates,
-    tree_ref,
-)
+from lrx.testing import reference
+from tests.grads import make_grads, ref_outputs, run_updates
 
 GRADS = make_grads(12, seed=5, dtype=np.complex64)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 
 # (transform, NumPy reference with the same arguments)
 REFERENCES = {
-    "momentum": (lambda: lrx.scale_by_momentum(0.9), lambda g: momentum_ref(g, 0.9)),
+    "momentum": (
+        lambda: lrx.scale_by_momentum(0.9),
+        lambda g: ref_outputs(reference.momentum, g, momentum=0.9),
+    ),
     "momentum_nesterov": (
         lambda: lrx.scale_by_momentum(0.8, True),
-        lambda g: momentum_ref(g, 0.8, nesterov=True),
+        lambda g: ref_outputs(reference.momentum, g, momentum=0.8, nesterov=True),
     ),
     "momentum_dampening": (
         lambda: lrx.scale_by_momentum(0.8, dampening=0.3),
-        lambda g: momentum_ref(g, 0.8, dampening=0.3),
+        lambda g: ref_outputs(reference.momentum, g, momentum=0.8, dampening=0.3),
     ),
-    "adagrad": (lambda: lrx.scale_by_adagrad(), lambda g: adagrad_ref(g)),
+    "adagrad": (lambda: lrx.scale_by_adagrad(), lambda g: ref_outputs(reference.adagrad, g)),
     "adagrad_torch": (
         lambda: lrx.scale_by_adagrad(0.0, 1e-10, eps_in_sqrt=False),
-        lambda g: adagrad_ref(g, 0.0, 1e-10, eps_in_sqrt=False),
+        lambda g: ref_outputs(
+            reference.adagrad, g, initial_accumulator_value=0.0, eps=1e-10, eps_in_sqrt=False
+        ),
     ),
-    "rms": (lambda: lrx.scale_by_rms(), lambda g: rms_ref(g)),
+    "rms": (lambda: lrx.scale_by_rms(), lambda g: ref_outputs(reference.rmsprop, g)),
     "rms_centered_bias": (
         lambda: lrx.scale_by_rms(0.9, 1e-8, 1.0, False, True, centered=True),
-        lambda g: rms_ref(g, 0.9, 1e-8, 1.0, False, True, centered=True),
+        lambda g: ref_outputs(
+            reference.rmsprop,
+            g,
+            decay=0.9,
+            eps=1e-8,
+            initial_scale=1.0,
+            eps_in_sqrt=False,
+            bias_correction=True,
+            centered=True,
+        ),
     ),
-    "adam": (lambda: lrx.scale_by_adam(), lambda g: adam_ref(g)),
+    "adam": (lambda: lrx.scale_by_adam(), lambda g: ref_outputs(reference.adam, g)),
     "adam_eps_root": (
         lambda: lrx.scale_by_adam(0.9, 0.99, 0.0, 1e-8),
-        lambda g: adam_ref(g, 0.9, 0.99, 0.0, 1e-8),
+        lambda g: ref_outputs(reference.adam, g, b2=0.99, eps=0.0, eps_root=1e-8),
     ),
-    "nadam": (lambda: lrx.scale_by_adam(nesterov=True), lambda g: adam_ref(g, nesterov=True)),
+    "nadam": (
+        lambda: lrx.scale_by_adam(nesterov=True),
+        lambda g: ref_outputs(reference.adam, g, nesterov=True),
+    ),
     "amsgrad": (
         lambda: lrx.scale_by_adam(0.8, 0.9, amsgrad=True),
-        lambda g: adam_ref(g, 0.8, 0.9, amsgrad=True),
+        lambda g: ref_outputs(reference.adam, g, b1=0.8, b2=0.9, amsgrad=True),
     ),
     "adam_no_bias_correction": (
         lambda: lrx.scale_by_adam(eps=1e-3, bias_correction=False),
-        lambda g: adam_ref(g, eps=1e-3, bias_correction=False),
+        lambda g: ref_outputs(reference.adam, g, eps=1e-3, bias_correction=False),
     ),
 }
 
@@ -74,7 +84,7 @@ def test_complex64_matches_numpy_reference(name, jit):
     tx = make()
     update = jax.jit(tx.update) if jit else tx.update
     outs, _ = run_updates(update, tx.init(PARAMS), GRADS)
-    chex.assert_trees_all_close(outs, tree_ref(ref, GRADS), rtol=2e-5, atol=1e-6)
+    chex.assert_trees_all_close(outs, ref(GRADS), rtol=2e-5, atol=1e-6)
     assert all(np.iscomplexobj(o["w"]) and np.abs(o["w"].imag).max() > 0.1 for o in outs)
 
 
@@ -88,7 +98,7 @@ def test_complex128_matches_numpy_reference(name):
         assert all(
             x.dtype in (jnp.complex128, jnp.float64, jnp.int32) for x in jax.tree.leaves(state)
         )
-    chex.assert_trees_all_close(outs, tree_ref(ref, grads), rtol=1e-12, atol=1e-14)
+    chex.assert_trees_all_close(outs, ref(grads), rtol=1e-12, atol=1e-14)
 
 
 def test_state_dtypes_first_moments_complex_second_moments_real():

@@ -2,7 +2,7 @@
 
 Reference: article 004, momentum methods (the first step follows the gradient, later steps
 add the decayed previous direction), with torch.optim.SGD's dampening and
-Nesterov variants (tests/numpy_refs.py::momentum_ref).
+Nesterov variants (lrx.testing.reference.momentum).
 """
 
 import chex
@@ -11,43 +11,42 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
 from lrx._validate import INT32_MAX
+from lrx.testing import assert_trajectories_close, reference, torch_trajectory, trajectory
 from lrx.transforms.momentum import check_nesterov
-from tests.numpy_refs import make_grads, momentum_ref, run_updates, tree_ref
+from tests.grads import JIT, assert_matches_reference, make_grads, run_updates, stack
 
 GRADS = make_grads(20)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 
 
-class MomentumTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("heavy_ball", 0.9, False, 0.0),
-        ("nesterov", 0.9, True, 0.0),
-        ("dampening", 0.8, False, 0.3),
-        ("zero_decay", 0.0, False, 0.0),
-        ("full_dampening", 0.5, False, 1.0),
-    )
-    def test_matches_reference(self, decay, nesterov, dampening):
-        """004 动量方法 / torch.optim.SGD buffer over 20 steps, b_1 = g_1 undampened."""
-        tx = lrx.scale_by_momentum(decay, nesterov=nesterov, dampening=dampening)
-        outs, state = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        expected = tree_ref(momentum_ref, GRADS, decay, nesterov=nesterov, dampening=dampening)
-        chex.assert_trees_all_close(outs, expected, rtol=1e-5, atol=1e-6)
-        assert int(state.count) == len(GRADS)
+@JIT
+@pytest.mark.parametrize(
+    ("decay", "nesterov", "dampening"),
+    [(0.9, False, 0.0), (0.9, True, 0.0), (0.8, False, 0.3), (0.0, False, 0.0), (0.5, False, 1.0)],
+    ids=["heavy_ball", "nesterov", "dampening", "zero_decay", "full_dampening"],
+)
+def test_matches_reference(decay, nesterov, dampening, jit):
+    """004 动量方法 / torch.optim.SGD buffer over 20 steps, b_1 = g_1 undampened."""
+    tx = lrx.scale_by_momentum(decay, nesterov=nesterov, dampening=dampening)
+    assert_matches_reference(
+        tx, reference.momentum, GRADS, jit=jit, rtol=1e-5, atol=1e-6,
+        momentum=decay, nesterov=nesterov, dampening=dampening,
+    )  # fmt: skip
+    _, state = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    assert int(state.count) == len(GRADS)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(("plain", False), ("nesterov", True))
-    def test_equals_optax_trace(self, nesterov):
-        """With dampening=0 the buffer is optax.trace's."""
-        tx = lrx.scale_by_momentum(0.9, nesterov)  # optax.trace's positional order
-        ref = optax.trace(0.9, nesterov)
-        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        ref_outs, _ = run_updates(ref.update, ref.init(PARAMS), GRADS)
-        chex.assert_trees_all_close(outs, ref_outs, rtol=1e-5, atol=1e-7)
+
+@JIT
+@pytest.mark.parametrize("nesterov", [False, True], ids=["plain", "nesterov"])
+def test_equals_optax_trace(nesterov, jit):
+    """With dampening=0 the buffer is optax.trace's."""
+    tx = lrx.scale_by_momentum(0.9, nesterov)  # optax.trace's positional order
+    ref = optax.trace(0.9, nesterov)
+    actual = trajectory(tx, PARAMS, stack(GRADS), jit=jit)
+    assert_trajectories_close(actual, trajectory(ref, PARAMS, stack(GRADS)), rtol=1e-5, atol=1e-7)
 
 
 def test_inside_optax_chain_gives_optax_sgd():
@@ -64,18 +63,14 @@ def test_torch_sgd_dampening_parity():
     """torch.optim.SGD(momentum, dampening) trajectory equals lrx.sgd's (float32)."""
     torch = pytest.importorskip("torch")
     w0 = np.linspace(-1.0, 1.0, 6).astype(np.float32)
-    grads = [g["w"].reshape(-1) for g in GRADS[:10]]
-    p = torch.nn.Parameter(torch.tensor(w0))
-    opt = torch.optim.SGD([p], lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)
-    tx = lrx.sgd(0.05, momentum=0.8, dampening=0.3, weight_decay=0.01)
-    w = jnp.asarray(w0)
-    state = tx.init(w)
-    for g in grads:
-        p.grad = torch.tensor(g)
-        opt.step()
-        u, state = tx.update(jnp.asarray(g), state, w)
-        w = optax.apply_updates(w, u)
-    np.testing.assert_allclose(np.asarray(w), p.detach().numpy(), rtol=1e-5, atol=1e-7)
+    grads = np.stack([g["w"].reshape(-1) for g in GRADS[:10]])
+    want = torch_trajectory(
+        lambda ps: torch.optim.SGD(ps, lr=0.05, momentum=0.8, dampening=0.3, weight_decay=0.01),
+        w0,
+        grads,
+    )
+    got = trajectory(lrx.sgd(0.05, momentum=0.8, dampening=0.3, weight_decay=0.01), w0, grads)
+    assert_trajectories_close(got, want, rtol=1e-5, atol=1e-7)
 
 
 def test_count_saturates_and_stays_finite():

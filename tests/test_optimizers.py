@@ -3,7 +3,7 @@
 References: the plain update ``θ_{t+1} = θ_t − η ∇J(θ_t)`` of article 003 (4.1) and
 article 004 (learning-rate basics);
 torch.optim.SGD's L2 weight decay and momentum with the learning rate applied to the
-buffer (tests/numpy_refs.py::momentum_ref); decoupled weight decay as optax.adamw.
+buffer (lrx.testing.reference.momentum); decoupled weight decay as optax.adamw.
 """
 
 import chex
@@ -16,65 +16,49 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrx
-from tests.numpy_refs import adam_ref, make_grads, momentum_ref
+from lrx.testing import assert_trajectories_close, reference, reference_trajectory, trajectory
+from tests.grads import JIT, make_grads, stack
 
 GRADS = make_grads(12, seed=4)
 W0 = {"w": jnp.linspace(-1.0, 1.0, 6).reshape(3, 2), "b": jnp.array([0.5, -0.5])}
 
 
-def _trajectory(opt, grads=GRADS, params=W0, update=None):
-    update = update or opt.update
-    state = opt.init(params)
-    path = []
-    for g in grads:
-        u, state = update(g, state, params)
-        params = lrx.apply_updates(params, u)
-        path.append(jax.tree.map(np.asarray, params))
-    return path, state
+def _run(opt, grads=GRADS, jit=True):
+    """The lrx.testing trajectory of ``opt`` from ``W0``."""
+    return trajectory(opt, W0, stack(grads), jit=jit)
 
 
 def _lr(t):
     return 0.1 * 0.8**t
 
 
-class SgdTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_plain_sgd_is_article_update(self):
-        """003 §4.1 / 004: θ_{t+1} = θ_t − η ∇J(θ_t)."""
-        opt = lrx.sgd(0.05)
-        path, _ = _trajectory(opt, update=self.variant(opt.update))
-        theta = jax.tree.map(np.asarray, W0)
-        for g, got in zip(GRADS, path, strict=True):
-            theta = {k: theta[k] - 0.05 * g[k] for k in theta}
-            chex.assert_trees_all_close(got, theta, rtol=1e-6, atol=1e-7)
+@JIT
+def test_plain_sgd_is_article_update(jit):
+    """003 §4.1 / 004: θ_{t+1} = θ_t − η ∇J(θ_t)."""
+    desired = reference_trajectory(
+        reference.momentum, W0, stack(GRADS), learning_rate=0.05, momentum=0.0
+    )
+    assert_trajectories_close(_run(lrx.sgd(0.05), jit=jit), desired, rtol=1e-6, atol=1e-7)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_momentum_schedule_multiplies_the_buffer(self):
-        """torch semantics: buf accumulates g + λθ; θ −= η_t buf (η_t a schedule)."""
-        opt = lrx.sgd(lrx.from_fn(_lr), momentum=0.9, weight_decay=0.01)
-        path, state = _trajectory(opt, update=self.variant(opt.update))
-        theta = jax.tree.map(lambda x: np.asarray(x, np.float64), W0)
-        buf = None
-        for t, (g, got) in enumerate(zip(GRADS, path, strict=True)):
-            d = {k: g[k] + 0.01 * theta[k] for k in theta}
-            buf = d if buf is None else {k: 0.9 * buf[k] + d[k] for k in theta}
-            theta = {k: theta[k] - _lr(t) * buf[k] for k in theta}
-            chex.assert_trees_all_close(got, theta, rtol=1e-5, atol=1e-6)
-        np.testing.assert_allclose(float(lrx.learning_rate(state)), _lr(len(GRADS) - 1), rtol=1e-6)
+
+@JIT
+def test_momentum_schedule_multiplies_the_buffer(jit):
+    """torch semantics: buf accumulates g + λθ; θ −= η_t buf (η_t a schedule)."""
+    actual = _run(lrx.sgd(lrx.from_fn(_lr), momentum=0.9, weight_decay=0.01), jit=jit)
+    desired = reference_trajectory(
+        reference.momentum, W0, stack(GRADS), learning_rate=_lr, momentum=0.9, weight_decay=0.01
+    )
+    assert_trajectories_close(actual, desired, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(actual.learning_rates, desired.learning_rates, rtol=1e-6)
+    np.testing.assert_allclose(actual.learning_rates[-1], _lr(len(GRADS) - 1), rtol=1e-6)
 
 
 def test_sgd_nesterov_matches_torch_buffer():
-    opt = lrx.sgd(0.1, momentum=0.9, nesterov=True)
-    out = []
-    state = opt.init(W0)
-    for g in GRADS:
-        u, state = opt.update(g, state)
-        out.append(jax.tree.map(np.asarray, u))
-    buf = {
-        k: momentum_ref([g[k].astype(np.float64) for g in GRADS], 0.9, nesterov=True) for k in W0
-    }
-    expected = [{k: -0.1 * buf[k][i] for k in W0} for i in range(len(GRADS))]
-    chex.assert_trees_all_close(out, expected, rtol=1e-5, atol=1e-7)
+    desired = reference_trajectory(
+        reference.momentum, W0, stack(GRADS), learning_rate=0.1, momentum=0.9, nesterov=True
+    )
+    actual = _run(lrx.sgd(0.1, momentum=0.9, nesterov=True))
+    assert_trajectories_close(actual, desired, rtol=1e-5, atol=1e-7)
 
 
 @pytest.mark.parametrize(
@@ -87,37 +71,36 @@ def test_every_learning_rate_kind(name, learning_rate):
     """Float, array, Schedule and callable learning rates give the same trajectory."""
     opt = getattr(lrx, name)(learning_rate)
     ref = getattr(lrx, name)(0.01)
-    path, state = _trajectory(opt, GRADS[:3])
-    ref_path, _ = _trajectory(ref, GRADS[:3])
-    chex.assert_trees_all_close(path, ref_path, rtol=1e-6)
-    np.testing.assert_allclose(float(lrx.learning_rate(state)), 0.01, rtol=1e-6)
+    path = _run(opt, GRADS[:3])
+    assert_trajectories_close(path, _run(ref, GRADS[:3]), rtol=1e-6, atol=0.0)
+    np.testing.assert_allclose(path.learning_rates, 0.01, rtol=1e-6)
 
 
 def test_adam_optimizer_is_scale_by_adam_times_minus_lr():
-    opt = lrx.adam(0.02, b1=0.8, amsgrad=True)
-    state = opt.init(W0)
-    ref = {k: adam_ref([g[k].astype(np.float64) for g in GRADS], 0.8, amsgrad=True) for k in W0}
-    for i, g in enumerate(GRADS):
-        u, state = opt.update(g, state)
-        chex.assert_trees_all_close(u, {k: -0.02 * ref[k][i] for k in W0}, rtol=1e-5, atol=1e-8)
+    desired = reference_trajectory(
+        reference.adam, W0, stack(GRADS), learning_rate=0.02, b1=0.8, amsgrad=True
+    )
+    actual = _run(lrx.adam(0.02, b1=0.8, amsgrad=True))
+    assert_trajectories_close(actual, desired, rtol=1e-5, atol=1e-8)
 
 
 def test_adamw_equals_optax_adamw_with_mask():
     mask = {"w": True, "b": False}
     opt = lrx.adamw(0.01, weight_decay=0.1, mask=mask)
     ref = optax.adamw(0.01, weight_decay=0.1, mask=mask)
-    path, _ = _trajectory(opt)
+    path = _run(opt)
     with jax.numpy_dtype_promotion("standard"):  # optax's bias correction
-        ref_path, _ = _trajectory(ref)
-    chex.assert_trees_all_close(path, ref_path, rtol=2e-5, atol=1e-6)
+        ref_path = _run(ref)
+    assert_trajectories_close(path, ref_path, rtol=2e-5, atol=1e-6)
 
 
 def test_adamw_decay_is_decoupled_from_adam_normalisation():
     """With zero gradients Adam's part is 0, so θ shrinks by exactly (1 − η λ) per step."""
     opt = lrx.adamw(0.1, weight_decay=0.5)
     zeros = [jax.tree.map(jnp.zeros_like, W0)] * 3
-    path, _ = _trajectory(opt, zeros)
-    chex.assert_trees_all_close(path[-1], jax.tree.map(lambda p: np.asarray(p) * 0.95**3, W0))
+    path = _run(opt, zeros)
+    final = jax.tree.map(lambda p: p[-1], path.params)
+    chex.assert_trees_all_close(final, jax.tree.map(lambda p: np.asarray(p) * 0.95**3, W0))
 
 
 def test_adagrad_and_rmsprop_optimizers_chain_the_transforms():
@@ -190,10 +173,10 @@ def test_weight_decay_without_params():
 def test_adamw_weight_decay_schedule_as_optax():
     """optax.adamw takes a schedule as weight_decay; so does lrx.adamw."""
     wd = optax.linear_schedule(0.1, 0.0, 5)
-    path, _ = _trajectory(lrx.adamw(0.01, weight_decay=wd), GRADS[:6])
+    path = _run(lrx.adamw(0.01, weight_decay=wd), GRADS[:6])
     with jax.numpy_dtype_promotion("standard"):
-        ref, _ = _trajectory(optax.adamw(0.01, weight_decay=wd), GRADS[:6])
-    chex.assert_trees_all_close(path, ref, rtol=2e-5, atol=1e-6)
+        ref = _run(optax.adamw(0.01, weight_decay=wd), GRADS[:6])
+    assert_trajectories_close(path, ref, rtol=2e-5, atol=1e-6)
 
 
 # -- validation ---------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 Reference: article 004 (learning-rate strategies / 2. RMSprop):
 ``s_t = ρ s_{t-1} + (1 − ρ) ∇J⊙∇J``, ``θ_{t+1} = θ_t − η / sqrt(s_t + ε) ⊙ ∇J`` (eps inside,
-tests/numpy_refs.py::rmsprop_004; lrx's and optax's default); torch.optim.RMSprop (eps
-outside, centered) in tests/numpy_refs.py::rms_ref.
+lrx.testing.reference.rmsprop; lrx's and optax's default); torch.optim.RMSprop (eps
+outside, centered) as its variants.
 """
 
 import chex
@@ -12,47 +12,51 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
 from lrx._validate import INT32_MAX
-from tests.numpy_refs import make_grads, rms_ref, rmsprop_004, run_updates, tree_ref
+from lrx.testing import reference
+from tests.grads import JIT, assert_matches_reference, make_grads, run_updates
 
 GRADS = make_grads(20, seed=2)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
 
 
-class RmsTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_article004_formula(self):
-        """004 RMSprop with eps inside the root: scale_by_rms(rho, eps) (the default)."""
-        tx = lrx.scale_by_rms(0.9, 1e-6)
-        outs, _ = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        chex.assert_trees_all_close(outs, tree_ref(rmsprop_004, GRADS, 0.9, 1e-6), rtol=2e-6)
-
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(
-        ("optax_default", dict(decay=0.9)),
-        ("torch_default", dict(decay=0.99, eps_in_sqrt=False)),
-        ("centered", dict(decay=0.9, centered=True, eps_in_sqrt=False)),
-        ("centered_in_sqrt", dict(decay=0.9, centered=True, eps=1e-6)),
-        ("initial_scale", dict(decay=0.8, initial_scale=1.0)),
-        ("bias_corrected", dict(decay=0.95, bias_correction=True, eps_in_sqrt=False)),
-        # s_0 > 0: with s_0 = 0 the first bias-corrected centered variance is exactly 0
-        # (ill-conditioned: g / eps), so rounding would decide the result.
-        (
-            "bias_corrected_centered",
-            dict(decay=0.95, bias_correction=True, centered=True, initial_scale=1.0),
-        ),
+@JIT
+def test_article004_formula(jit):
+    """004 RMSprop with eps inside the root: scale_by_rms(rho, eps) (the default)."""
+    tx = lrx.scale_by_rms(0.9, 1e-6)
+    assert_matches_reference(
+        tx, reference.rmsprop, GRADS, jit=jit, rtol=2e-6, atol=0.0, decay=0.9, eps=1e-6
     )
-    def test_matches_reference(self, kwargs):
-        kwargs = dict(kwargs)  # the dict is shared by the jit and no-jit variants
-        decay = kwargs.pop("decay")
-        tx = lrx.scale_by_rms(decay, **kwargs)
-        outs, state = run_updates(self.variant(tx.update), tx.init(PARAMS), GRADS)
-        expected = tree_ref(rms_ref, GRADS, decay, **kwargs)
-        chex.assert_trees_all_close(outs, expected, rtol=1e-5, atol=1e-6)
-        assert int(state.count) == len(GRADS)
+
+
+VARIANTS = {
+    "optax_default": dict(decay=0.9),
+    "torch_default": dict(decay=0.99, eps_in_sqrt=False),
+    "centered": dict(decay=0.9, centered=True, eps_in_sqrt=False),
+    "centered_in_sqrt": dict(decay=0.9, centered=True, eps=1e-6),
+    "initial_scale": dict(decay=0.8, initial_scale=1.0),
+    "bias_corrected": dict(decay=0.95, bias_correction=True, eps_in_sqrt=False),
+    # s_0 > 0: with s_0 = 0 the first bias-corrected centered variance is exactly 0
+    # (ill-conditioned: g / eps), so rounding would decide the result.
+    "bias_corrected_centered": dict(
+        decay=0.95, bias_correction=True, centered=True, initial_scale=1.0
+    ),
+}
+
+
+@JIT
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_matches_reference(name, jit):
+    kwargs = dict(VARIANTS[name])  # the dict is shared by the jit and no-jit cases
+    decay = kwargs.pop("decay")
+    tx = lrx.scale_by_rms(decay, **kwargs)
+    assert_matches_reference(
+        tx, reference.rmsprop, GRADS, jit=jit, rtol=1e-5, atol=1e-6, decay=decay, **kwargs
+    )
+    _, state = run_updates(tx.update, tx.init(PARAMS), GRADS)
+    assert int(state.count) == len(GRADS)
 
 
 @pytest.mark.parametrize(
