@@ -27,60 +27,28 @@ import jax.numpy as jnp
 import optax
 
 from lrx._types import ScalarOrSchedule
-from lrx._validate import check_float, static_value
-from lrx.schedules._base import Schedule
+from lrx._validate import check_bool, static_value
 from lrx.transforms.adagrad import scale_by_adagrad
 from lrx.transforms.adam import scale_by_adam
+from lrx.transforms.factored import (
+    clip_by_block_rms,
+    flip_sign,
+    scale_by_ema,
+    scale_by_factored_rms,
+    scale_by_param_block_rms,
+)
 from lrx.transforms.learning_rate import scale_by_learning_rate
+from lrx.transforms.misc import add_decayed_weights
 from lrx.transforms.momentum import check_nesterov, scale_by_momentum
 from lrx.transforms.rms import scale_by_rms
+from lrx.transforms.trust_ratio import scale_by_trust_ratio
 
-__all__ = ["adagrad", "adam", "adamw", "rmsprop", "sgd"]
-
-
-def _decayed_weights(weight_decay: Any, mask: Any = None) -> optax.GradientTransformation:
-    """``u_t = u_t + λ θ_t`` with ``λ = weight_decay`` (L2 in the gradient, or AdamW's term).
-
-    The state is ``optax.EmptyState()`` whatever ``λ`` is. A concrete ``λ = 0`` is skipped
-    (no ``params`` needed). A concrete ``λ != 0`` needs ``params`` in ``update`` and raises
-    ``ValueError`` without them. A traced ``λ`` (``inject_hyperparams``, ``vmap``) cannot be
-    read without a host sync: with ``params`` the formula runs; without them the update is
-    ``u_t + (0 if λ == 0 else NaN)``, so a forgotten ``params`` shows at the first step
-    instead of silently dropping the decay. ``λ`` is cast to each update's dtype. A
-    :class:`lrx.Schedule` or callable ``λ`` is ``optax.add_decayed_weights``'s schedule.
-    """
-    if isinstance(weight_decay, Schedule) or (
-        not hasattr(weight_decay, "dtype") and callable(weight_decay)
-    ):  # a Schedule by type; a number or array is a constant; any other callable a schedule
-        return optax.add_decayed_weights(weight_decay, mask)
-    wd = check_float("weight_decay", weight_decay, lo=0.0)
-
-    def init_fn(params):
-        del params
-        return optax.EmptyState()
-
-    def update_fn(updates, state, params=None):
-        value = static_value(wd)
-        if value == 0:
-            return updates, state
-        if params is None:
-            if value is not None:
-                raise ValueError(
-                    f"weight_decay={value!r} reads the parameters: pass params to update "
-                    "(tx.update(grads, state, params))"
-                )
-            poison = jnp.where(wd == 0, 0.0, jnp.nan)
-            return jax.tree.map(lambda u: u + poison.astype(u.dtype), updates), state
-        updates = jax.tree.map(
-            lambda u, p: u + jnp.asarray(wd, u.dtype) * p.astype(u.dtype), updates, params
-        )
-        return updates, state
-
-    tx = optax.GradientTransformation(init_fn, update_fn)
-    return tx if mask is None else optax.masked(tx, mask)
+__all__ = ["adafactor", "adagrad", "adam", "adamw", "lamb", "lars", "rmsprop", "sgd"]
 
 
-def _momentum(momentum: Any, nesterov: bool, dampening: Any) -> list[optax.GradientTransformation]:
+def _momentum(
+    momentum: Any, nesterov: bool, dampening: Any, accumulator_dtype: Any = None
+) -> list[optax.GradientTransformation]:
     """``[scale_by_momentum(...)]``, or ``[]`` for ``momentum=None`` (validated either way)."""
     if momentum is None:
         check_nesterov(0.0, nesterov, dampening)
@@ -88,16 +56,17 @@ def _momentum(momentum: Any, nesterov: bool, dampening: Any) -> list[optax.Gradi
             raise ValueError(f"dampening needs a momentum, got dampening={dampening!r}")
         return []
     momentum, nesterov, dampening = check_nesterov(momentum, nesterov, dampening)
-    return [scale_by_momentum(decay=momentum, nesterov=nesterov, dampening=dampening)]
+    return [scale_by_momentum(momentum, nesterov, accumulator_dtype, dampening=dampening)]
 
 
 def sgd(
     learning_rate: ScalarOrSchedule,
-    momentum: float | None = None,
+    momentum: jax.typing.ArrayLike | None = None,
     nesterov: bool = False,
+    accumulator_dtype: jax.typing.DTypeLike | None = None,
     *,
-    weight_decay: float = 0.0,
-    dampening: float = 0.0,
+    weight_decay: jax.typing.ArrayLike = 0.0,
+    dampening: jax.typing.ArrayLike = 0.0,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Stochastic gradient descent, optionally with momentum: ``optax.sgd``'s signature.
 
@@ -115,6 +84,8 @@ def sgd(
         momentum: in ``[0, 1]``, or ``None`` for no momentum buffer (default ``None``; any
             number, 0 included, keeps a buffer, as ``optax.sgd``).
         nesterov: Nesterov momentum (default ``False``); needs ``momentum > 0``.
+        accumulator_dtype: dtype of the momentum buffer (default ``None``: the params'
+            dtype, float32 below 32 bits), ``optax.sgd``'s fourth positional argument.
         weight_decay: keyword-only, L2 coefficient ``λ`` >= 0 (default 0.0); a non-zero
             value needs ``params`` in ``update``.
         dampening: keyword-only, torch's dampening in ``[0, 1]`` (default 0.0); needs a
@@ -135,8 +106,8 @@ def sgd(
         [0.7099999785423279, 1.7100000381469727]
     """
     return optax.chain(
-        _decayed_weights(weight_decay),
-        *_momentum(momentum, nesterov, dampening),
+        add_decayed_weights(weight_decay),
+        *_momentum(momentum, nesterov, dampening, accumulator_dtype),
         scale_by_learning_rate(learning_rate),
     )
 
@@ -328,6 +299,202 @@ def adamw(
             amsgrad=amsgrad,
             bias_correction=True,
         ),
-        _decayed_weights(weight_decay, mask),
+        add_decayed_weights(weight_decay, mask),
         scale_by_learning_rate(learning_rate),
     )
+
+
+# 0.3.0: layer-wise computed rates (LARS, LAMB) and Adafactor --------------------------------
+
+
+def lars(
+    learning_rate: ScalarOrSchedule,
+    weight_decay: jax.typing.ArrayLike = 0.0,
+    weight_decay_mask: Any = True,
+    trust_coefficient: jax.typing.ArrayLike = 0.001,
+    eps: jax.typing.ArrayLike = 0.0,
+    trust_ratio_mask: Any = True,
+    momentum: jax.typing.ArrayLike = 0.9,
+    nesterov: bool = False,
+) -> optax.GradientTransformationExtraArgs:
+    r"""LARS: SGD with momentum and a per-layer trust ratio (``optax.lars``'s signature).
+
+    Formula, per leaf (layer) ``l`` (Alg. 1 of You et al. 2017; ``λ = weight_decay``,
+    ``c = trust_coefficient``)::
+
+        d_l = g_l + λ θ_l
+        r_l = c ‖θ_l‖ / (‖d_l‖ + eps)        (1 where a norm is 0)
+        b_l = momentum · b_l + η_t r_l d_l
+        θ_l ← θ_l − b_l                       (Nesterov: − (η_t r_l d_l + momentum · b_l))
+
+    The paper's local rate divides by ``‖g_l‖ + λ ‖θ_l‖``; optax (and so lrx) by
+    ``‖g_l + λ θ_l‖``, the norm of the update it scales: the two agree for ``λ = 0``.
+
+    Chain (optax's): ``add_decayed_weights(λ, weight_decay_mask) →
+    masked(scale_by_trust_ratio(c, eps), trust_ratio_mask) → scale_by_learning_rate(η) →
+    scale_by_momentum(momentum, nesterov)``: the literal swap ``optax.lars`` →
+    ``lrx.lars`` gives optax's numbers. The layer-wise rates of article 003 (2.3, 4.3),
+    computed instead of set by hand. :func:`lrx.learning_rate` reports the base rate
+    ``η_t``; the per-layer rates ``η_t r_l`` are
+    :func:`lrx.transforms.trust_ratio.layer_learning_rates`.
+
+    Args:
+        learning_rate: ``η``: a float >= 0, scalar array, :class:`lrx.Schedule` or callable.
+        weight_decay: ``λ`` >= 0 (default 0.0).
+        weight_decay_mask: bools like the params (or a callable, or ``True`` for all;
+            default ``True``) selecting the leaves to decay.
+        trust_coefficient: ``c`` >= 0 (default 0.001).
+        eps: >= 0, added to the update norm (default 0.0).
+        trust_ratio_mask: like ``weight_decay_mask``, the leaves the trust ratio scales
+            (default ``True``; biases and norms are often left out).
+        momentum: in ``[0, 1]`` (default 0.9).
+        nesterov: Nesterov momentum (default ``False``).
+
+    References:
+        You, Gitman & Ginsburg, "Large Batch Training of Convolutional Networks", 2017
+        (arXiv:1708.03888).
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> opt = lrx.lars(0.1, trust_coefficient=1.0)
+        >>> params = jnp.array([3.0, 4.0])
+        >>> updates, state = opt.update(jnp.array([0.0, 1.0]), opt.init(params), params)
+        >>> updates.tolist()  # -0.1 * (5 / 1) * g
+        [0.0, -0.5]
+    """
+    return optax.chain(
+        add_decayed_weights(weight_decay, mask=weight_decay_mask),
+        optax.masked(
+            scale_by_trust_ratio(trust_coefficient=trust_coefficient, eps=eps), trust_ratio_mask
+        ),
+        scale_by_learning_rate(learning_rate),
+        scale_by_momentum(decay=momentum, nesterov=nesterov),
+    )
+
+
+def lamb(
+    learning_rate: ScalarOrSchedule,
+    b1: jax.typing.ArrayLike = 0.9,
+    b2: jax.typing.ArrayLike = 0.999,
+    eps: jax.typing.ArrayLike = 1e-6,
+    eps_root: jax.typing.ArrayLike = 0.0,
+    weight_decay: jax.typing.ArrayLike = 0.0,
+    mask: Any = None,
+) -> optax.GradientTransformationExtraArgs:
+    r"""LAMB: Adam with decoupled weight decay and a per-layer trust ratio (``optax.lamb``).
+
+    Formula, per leaf (layer) ``l`` (Alg. 2 of You et al. 2020)::
+
+        m_t = b1 m + (1 − b1) g,   v_t = b2 v + (1 − b2) g²,   m̂, v̂ bias-corrected
+        u_l = m̂_l / (sqrt(v̂_l + eps_root) + eps) + λ θ_l
+        r_l = ‖θ_l‖ / ‖u_l‖                   (1 where a norm is 0)
+        θ_l ← θ_l − η_t r_l u_l
+
+    Chain (optax's): ``scale_by_adam(b1, b2, eps, eps_root) → add_decayed_weights(λ, mask)
+    → scale_by_trust_ratio() → scale_by_learning_rate(η)``: the literal swap gives optax's
+    numbers. :func:`lrx.learning_rate` reports ``η_t``; the per-layer rates ``η_t r_l`` are
+    :func:`lrx.transforms.trust_ratio.layer_learning_rates` (article 003, 2.3 and 4.3).
+
+    Args:
+        learning_rate: ``η``: a float >= 0, scalar array, :class:`lrx.Schedule` or callable.
+        b1, b2, eps, eps_root: as :func:`lrx.scale_by_adam` (defaults 0.9, 0.999, 1e-6, 0).
+        weight_decay: ``λ`` >= 0 (default 0.0).
+        mask: bools like the params (or a callable) selecting the leaves to decay; ``None``
+            decays all (default).
+
+    References:
+        You et al., "Large Batch Optimization for Deep Learning: Training BERT in 76
+        minutes", ICLR 2020 (arXiv:1904.00962).
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> opt = lrx.lamb(0.1, eps=0.0)
+        >>> params = jnp.array([3.0, 4.0])
+        >>> updates, state = opt.update(jnp.array([1.0, -1.0]), opt.init(params), params)
+        >>> [round(u, 6) for u in updates.tolist()]  # -0.1 * (5 / sqrt(2)) * sign(g)
+        [-0.353553, 0.353553]
+    """
+    adam_args: dict[str, Any] = dict(b1=b1, b2=b2, eps=eps, eps_root=eps_root)
+    return optax.chain(
+        scale_by_adam(**adam_args),
+        add_decayed_weights(weight_decay, mask=mask),
+        scale_by_trust_ratio(),
+        scale_by_learning_rate(learning_rate),
+    )
+
+
+def adafactor(
+    learning_rate: ScalarOrSchedule | None = None,
+    min_dim_size_to_factor: int = 128,
+    decay_rate: jax.typing.ArrayLike = 0.8,
+    decay_offset: jax.typing.ArrayLike = 0,
+    multiply_by_parameter_scale: bool = True,
+    clipping_threshold: jax.typing.ArrayLike | None = 1.0,
+    momentum: jax.typing.ArrayLike | None = None,
+    dtype_momentum: Any = jnp.float32,
+    weight_decay_rate: jax.typing.ArrayLike | None = None,
+    eps: jax.typing.ArrayLike = 1e-30,
+    factored: bool = True,
+    weight_decay_mask: Any = None,
+) -> optax.GradientTransformationExtraArgs:
+    r"""Adafactor: factored second moments, update clipping, relative step (``optax.adafactor``).
+
+    Formula (Alg. 4/5 of Shazeer & Stern 2018; ``t`` from 1, ``β̂₂ = 1 − (t −
+    decay_offset)^(−decay_rate)``)::
+
+        u = G / sqrt(V̂_t)                  (factored V̂ = R C / mean(R) for large matrices)
+        u = u / max(1, RMS(u) / d)           (clipping_threshold d)
+        u = η_t · max(RMS(θ), 1e-3) · u      (learning rate; parameter scale)
+        u = β₁ m + (1 − β₁) u                (momentum β₁, no bias correction)
+        θ ← θ − (u + λ θ)                    (weight_decay_rate λ, not scaled by η)
+
+    Chain (optax's; each bracket present when its argument is not ``None``/``False``):
+    ``scale_by_factored_rms → [clip_by_block_rms(d)] → [scale_by_learning_rate(η,
+    flip_sign=False)] → [scale_by_param_block_rms()] → [scale_by_ema(β₁)] →
+    [add_decayed_weights(λ, mask)] → flip_sign()`` (pieces in
+    :mod:`lrx.transforms.factored`): the literal swap gives optax's numbers. The relative
+    step of the paper is a schedule given as ``learning_rate`` (e.g.
+    ``lambda t: jnp.minimum(1e-2, 1 / jnp.sqrt(t + 1))``); Hugging Face's defaults are
+    :func:`lrx.compat.hf.adafactor`. :func:`lrx.learning_rate` reports ``η_t`` (without the
+    per-leaf parameter scale); with ``learning_rate=None`` the state has no rate to report.
+
+    Args:
+        learning_rate: ``η``, a float, array, :class:`lrx.Schedule` or callable, or
+            ``None`` (default: no rate, steps of RMS-scaled size).
+        min_dim_size_to_factor: static int >= 0 (default 128).
+        decay_rate: exponent of ``β̂₂`` >= 0 (default 0.8).
+        decay_offset: int >= 0 subtracted from the step (default 0).
+        multiply_by_parameter_scale: multiply by ``max(RMS(θ), 1e-3)`` (default ``True``).
+        clipping_threshold: ``d`` > 0 or ``None`` (no clipping; default 1.0).
+        momentum: ``β₁`` in ``[0, 1]`` or ``None`` (no first moment; default ``None``).
+        dtype_momentum: dtype of the first moment (default float32).
+        weight_decay_rate: ``λ`` >= 0 or ``None`` (default ``None``).
+        eps: added to ``G²`` (default 1e-30).
+        factored: factor the second moments of matrices (default ``True``).
+        weight_decay_mask: bools like the params (or a callable) for the decay, or ``None``.
+
+    References:
+        Shazeer & Stern, "Adafactor: Adaptive Learning Rates with Sublinear Memory Cost",
+        ICML 2018 (arXiv:1804.04235).
+
+    Example:
+        >>> import jax.numpy as jnp, lrx
+        >>> opt = lrx.adafactor(0.1, multiply_by_parameter_scale=False)
+        >>> params = jnp.zeros(2)
+        >>> updates, state = opt.update(jnp.array([2.0, -0.5]), opt.init(params), params)
+        >>> updates.tolist(), lrx.learning_rate(state).item()  # -η g / |g|
+        ([-0.10000000149011612, 0.10000000149011612], 0.10000000149011612)
+    """
+    txs = [scale_by_factored_rms(factored, decay_rate, decay_offset, min_dim_size_to_factor, eps)]
+    if clipping_threshold is not None:
+        txs.append(clip_by_block_rms(clipping_threshold))
+    if learning_rate is not None:
+        txs.append(scale_by_learning_rate(learning_rate, flip_sign=False))
+    if check_bool("multiply_by_parameter_scale", multiply_by_parameter_scale):
+        txs.append(scale_by_param_block_rms())
+    if momentum is not None:
+        txs.append(scale_by_ema(momentum, accumulator_dtype=dtype_momentum))
+    if weight_decay_rate is not None:
+        txs.append(add_decayed_weights(weight_decay_rate, mask=weight_decay_mask))
+    txs.append(flip_sign())
+    return optax.chain(*txs)
