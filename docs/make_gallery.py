@@ -59,9 +59,9 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
     "exponential_decay": (
         200,
         {
-            "exponential_decay(0.1, 0.98)": lrx.exponential_decay(0.1, 0.98),
-            "exponential_decay(0.1, 0.5, every=40)": lrx.exponential_decay(0.1, 0.5, every=40),
-            "... staircase=True": lrx.exponential_decay(0.1, 0.5, every=40, staircase=True),
+            "exponential_decay(0.1, 1, 0.98)": lrx.exponential_decay(0.1, 1, 0.98),
+            "exponential_decay(0.1, 40, 0.5)": lrx.exponential_decay(0.1, 40, 0.5),
+            "... staircase=True": lrx.exponential_decay(0.1, 40, 0.5, staircase=True),
         },
     ),
     "cosine_annealing": (
@@ -133,8 +133,8 @@ GALLERY: dict[str, tuple[int, dict[str, lrx.Schedule]]] = {
     "warmup": (
         200,
         {
-            "warmup(exponential_decay(0.1, 0.98), 30)": lrx.warmup(
-                lrx.exponential_decay(0.1, 0.98), 30
+            "warmup(exponential_decay(0.1, 1, 0.98), 30)": lrx.warmup(
+                lrx.exponential_decay(0.1, 1, 0.98), 30
             ),
             "warmup(step_decay(0.1, 50, 0.5), 20, init_value=0.02)": lrx.warmup(
                 lrx.step_decay(0.1, 50, 0.5), 20, init_value=0.02
@@ -265,7 +265,7 @@ def article_002_summary() -> pathlib.Path:
     axes = fig.subplots(2, 3, sharex=True).ravel()
     curves = {
         "StepLR\nstep_decay(0.1, 20, 0.5)": lrx.step_decay(0.1, 20, 0.5),
-        "ExponentialLR\nexponential_decay(0.1, 0.95)": lrx.exponential_decay(0.1, 0.95),
+        "ExponentialLR\nexponential_decay(0.1, 1, 0.95)": lrx.exponential_decay(0.1, 1, 0.95),
         "CosineAnnealingLR\ncosine_annealing(0.1, 100)": lrx.cosine_annealing(0.1, 100),
         "CyclicalLR\ncyclical(0.001, 0.1, 20)": lrx.cyclical(0.001, 0.1, 20),
     }

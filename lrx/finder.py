@@ -213,7 +213,7 @@ def _grid(cfg: _Config) -> Schedule:
     """The sweep as an lrx schedule: ``start_lr`` at step 0, ``end_lr`` at the last step.
 
     ``mode="exp"``: ``start * (end / start) ** (t / (n - 1))``, an :func:`lrx.exponential_decay`
-    with ``gamma = end / start > 1`` capped at ``end``; ``mode="linear"``: a
+    with ``decay_rate = end / start > 1`` capped at ``end``; ``mode="linear"``: a
     :func:`lrx.linear_schedule`. The schedule is a jit argument (a pytree), so other
     ``start_lr``/``end_lr`` values do not change the compiled program, and its
     ``values(n)`` are exactly the rates the sweep applies.
@@ -222,11 +222,11 @@ def _grid(cfg: _Config) -> Schedule:
     if cfg.mode == "exp":
         return exponential_decay(
             init_value=cfg.start_lr,
-            gamma=cfg.end_lr / cfg.start_lr,
-            every=steps,
+            transition_steps=steps,
+            decay_rate=cfg.end_lr / cfg.start_lr,
             end_value=cfg.end_lr,
         )
-    return linear_schedule(start_value=cfg.start_lr, end_value=cfg.end_lr, transition_steps=steps)
+    return linear_schedule(init_value=cfg.start_lr, end_value=cfg.end_lr, transition_steps=steps)
 
 
 # ------------------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def schedules(
         >>> import lrx
         >>> fig = lrx.plot.schedules(
         ...     {"step": lrx.step_decay(0.1, step_size=30),
-        ...      "exp": lrx.exponential_decay(0.1, 0.97)},
+        ...      "exp": lrx.exponential_decay(0.1, 1, 0.97)},
         ...     num_steps=100)
         >>> [line.get_label() for line in fig.axes[0].get_lines()]
         ['step', 'exp']

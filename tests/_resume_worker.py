@@ -48,7 +48,10 @@ def schedules() -> dict[str, lrx.Schedule]:
         "seq": lrx.sequence(
             schedules=[
                 lrx.warmup(
-                    schedule=lrx.exponential_decay(init_value=0.05, gamma=0.9), warmup_steps=4
+                    schedule=lrx.exponential_decay(
+                        init_value=0.05, transition_steps=1, decay_rate=0.9
+                    ),
+                    warmup_steps=4,
                 ),
                 lrx.step_decay(init_value=0.02, step_size=5, gamma=0.5),
             ],

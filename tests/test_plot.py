@@ -20,7 +20,7 @@ def _close_figures():
 
 def test_schedules_mapping_labels_and_values():
     s1 = lrx.step_decay(0.1, step_size=3, gamma=0.5)
-    s2 = lrx.exponential_decay(0.1, 0.9)
+    s2 = lrx.exponential_decay(0.1, 1, 0.9)
     fig = lrx.plot.schedules({"step": s1, "exp": s2}, num_steps=10)
     assert isinstance(fig, Figure)
     (ax,) = fig.axes

@@ -63,9 +63,9 @@ def ref_inverse_sqrt(peak, warmup, t):
         (lrx.step_decay(0.1, 30), ref_step(0.1, 30, 0.1, T)),
         (lrx.step_decay(1.0, 7, gamma=0.5), ref_step(1.0, 7, 0.5, T)),
         (lrx.step_decay(0.3, 1, gamma=0.97), ref_step(0.3, 1, 0.97, T)),
-        (lrx.exponential_decay(0.1, 0.95), ref_exponential(0.1, 0.95, T)),
-        (lrx.exponential_decay(0.1, 0.5, every=10), 0.1 * 0.5 ** (T / 10)),
-        (lrx.exponential_decay(0.1, 0.5, every=10, staircase=True), ref_step(0.1, 10, 0.5, T)),
+        (lrx.exponential_decay(0.1, 1, 0.95), ref_exponential(0.1, 0.95, T)),
+        (lrx.exponential_decay(0.1, 10, 0.5), 0.1 * 0.5 ** (T / 10)),
+        (lrx.exponential_decay(0.1, 10, 0.5, staircase=True), ref_step(0.1, 10, 0.5, T)),
         (
             lrx.multistep_decay(0.1, [5, 50, 50, 120], 0.3),
             ref_multistep(0.1, [5, 50, 50, 120], 0.3, T),
@@ -115,7 +115,7 @@ class VariantsTest(chex.TestCase):
 @pytest.mark.parametrize(("gamma", "every"), [(0.95, 1), (0.5, 10), (0.9, 7)])
 def test_exponential_matches_optax(gamma, every, staircase):
     """optax.exponential_decay(init, transition_steps=every, decay_rate=gamma, staircase)."""
-    mine = lrx.exponential_decay(0.1, gamma, every=every, staircase=staircase)
+    mine = lrx.exponential_decay(0.1, every, gamma, staircase=staircase)
     theirs = optax.exponential_decay(
         0.1, transition_steps=every, decay_rate=gamma, staircase=staircase
     )
@@ -140,7 +140,7 @@ BIG = np.array([2**24 + 1, 10**9, 2**31 - 2, 2**31 - 1], np.int64)
     [
         (lrx.step_decay(0.1, 10**8, gamma=0.5), lambda t: ref_step(0.1, 10**8, 0.5, t)),
         (
-            lrx.exponential_decay(0.1, 0.999999999, every=1),
+            lrx.exponential_decay(0.1, 1, 0.999999999),
             lambda t: ref_exponential(0.1, 0.999999999, t),
         ),
         (
@@ -190,16 +190,16 @@ def test_large_counts(schedule, ref):
         (lambda: lrx.multistep_decay(0.1, 10), "milestones"),
         (lambda: lrx.multistep_decay(0.1, "10"), "milestones"),
         (lambda: lrx.multistep_decay(0.1, [1.5]), "milestones"),
-        (lambda: lrx.exponential_decay(0.1, 0.0), "gamma"),
-        (lambda: lrx.exponential_decay(0.1, float("nan")), "gamma"),
-        (lambda: lrx.exponential_decay(0.1, 0.9, every=0), "every"),
-        (lambda: lrx.exponential_decay(0.1, 0.9, staircase=1), "staircase"),
+        (lambda: lrx.exponential_decay(0.1, 1, -0.5), "decay_rate"),
+        (lambda: lrx.exponential_decay(0.1, 1, float("nan")), "decay_rate"),
+        (lambda: lrx.exponential_decay(0.1, 1.5, 0.9), "transition_steps"),
+        (lambda: lrx.exponential_decay(0.1, 1, 0.9, staircase=1), "staircase"),
         (lambda: lrx.polynomial_decay(0.1, 0), "total_steps"),
         (lambda: lrx.polynomial_decay(0.1, 10, power=0.0), "power"),
         (lambda: lrx.polynomial_decay(0.1, 10, end_value=-1.0), "end_value"),
         (lambda: lrx.polynomial_decay(0.1, 2**31), "total_steps"),
-        (lambda: lrx.linear_schedule(0.1, 0.2, 0), "transition_steps"),
-        (lambda: lrx.linear_schedule(-0.1, 0.2, 5), "start_value"),
+        (lambda: lrx.linear_schedule(0.1, 0.2, 2.5), "transition_steps"),
+        (lambda: lrx.linear_schedule(-0.1, 0.2, 5), "init_value"),
         (lambda: lrx.linear_schedule(0.1, float("inf"), 5), "end_value"),
         (lambda: lrx.inverse_sqrt(0.1, 0), "warmup_steps"),
         (lambda: lrx.inverse_sqrt(-0.1, 10), "peak_value"),
@@ -222,3 +222,128 @@ def test_integer_like_floats_are_normalised():
     assert lrx.multistep_decay(0.1, (3, 5)).milestones == (3, 5)
     assert lrx.multistep_decay(0.1, [3, 5]) == lrx.multistep_decay(0.1, (3, 5))
     assert isinstance(lrx.step_decay(1, 10.0).step_size, int)
+
+
+# -- 0.3.0: optax's signature for exponential_decay / linear_schedule ----------------------
+@pytest.mark.parametrize(
+    "old_call",
+    [
+        lambda: lrx.exponential_decay(0.1, 0.95),
+        lambda: lrx.exponential_decay(0.1, 0.95, every=10),
+        lambda: lrx.exponential_decay(0.1, gamma=0.95),
+        lambda: lrx.exponential_decay(init_value=0.1, gamma=0.95, every=2, staircase=True),
+    ],
+)
+def test_old_exponential_call_shows_the_new_form(old_call):
+    with pytest.raises(ValueError, match=r"exponential_decay\(lr, n, gamma\)"):
+        old_call()
+
+
+@pytest.mark.parametrize(
+    "old_call",
+    [
+        lambda: lrx.linear_schedule(start_value=0.1, end_value=0.0, transition_steps=5),
+        lambda: lrx.linear_schedule(0.1, 0.0, 5, 0, 7),
+    ],
+)
+def test_old_linear_call_shows_the_new_form(old_call):
+    with pytest.raises(ValueError, match=r"linear_schedule\(init_value, end_value"):
+        old_call()
+
+
+def test_torch_exponential_lr_is_transition_steps_one():
+    np.testing.assert_allclose(
+        lrx.exponential_decay(0.1, 1, 0.95).values(50),
+        ref_exponential(0.1, 0.95, T[:50]),
+        rtol=RTOL,
+    )
+
+
+# optax 0.2.8's edge cases, compared with optax itself at every count (jit and no jit)
+OPTAX_EDGES = [
+    ("exponential_decay", (1.0, 2, 1.0), {"end_value": 0.1}),  # decay_rate >= 1: min
+    ("exponential_decay", (1.0, 2, 0.5), {"end_value": 0.1, "transition_begin": 3}),
+    ("exponential_decay", (1.0, 2, 0.5), {"staircase": True, "transition_begin": 5}),
+    ("exponential_decay", (1.0, 2, 2.0), {"end_value": 3.0, "staircase": True}),
+    ("exponential_decay", (1.0, 2, 0.5), {"transition_begin": -4}),
+    ("exponential_decay", (1.0, 0, 0.5), {}),
+    ("exponential_decay", (1.0, -1, 0.5), {}),
+    ("exponential_decay", (1.0, 2, 0.0), {}),
+    ("linear_schedule", (0.5, 0.1, 4), {"transition_begin": 3}),
+    ("linear_schedule", (0.5, 0.1, 0), {}),
+    ("linear_schedule", (0.5, 0.1, -2), {"transition_begin": -3}),
+    ("polynomial_schedule", (30.0, 10.0, 2, 10), {"transition_begin": 4}),
+    ("polynomial_schedule", (30.0, 10.0, 2, 0), {}),
+]
+
+
+@pytest.mark.parametrize("jit", [False, True])
+@pytest.mark.parametrize(("name", "args", "kwargs"), OPTAX_EDGES)
+def test_optax_edge_cases_give_optax_values(name, args, kwargs, jit):
+    mine = getattr(lrx, name)(*args, **kwargs)
+    theirs = getattr(optax, name)(*args, **kwargs)
+    counts = jnp.arange(25)
+    got = jax_jit(mine)(counts) if jit else mine(counts)
+    np.testing.assert_allclose(got, np.broadcast_to(theirs(counts), (25,)), rtol=1e-6)
+    assert isinstance(mine, lrx.Schedule)
+    assert lrx.schedule_from_config(mine.to_config()) == mine
+
+
+def jax_jit(schedule):
+    import jax
+
+    return jax.jit(lambda c: schedule(c))
+
+
+def test_exponential_end_value_min_with_unit_rate():
+    """optax clips with min when decay_rate >= 1: end_value below init_value wins."""
+    assert lrx.exponential_decay(1.0, 2, 1.0, end_value=0.1)(5).item() == pytest.approx(0.1)
+    assert float(optax.exponential_decay(1.0, 2, 1.0, end_value=0.1)(5)) == pytest.approx(0.1)
+
+
+def test_new_fields_default_to_the_old_values():
+    """transition_begin defaults to 0: configs without it build the same curve."""
+    s = lrx.polynomial_decay(0.1, 10, 2.0)
+    cfg = s.to_config()
+    assert cfg["transition_begin"] == 0
+    del cfg["transition_begin"]
+    assert lrx.schedule_from_config(cfg) == s
+
+
+# -- StepDecay's float-count path: boundaries exact, off-by-one detectable -----------------
+@pytest.mark.parametrize("step_size", [1, 3, 7, 1000, 2**20 + 3])
+def test_step_decay_float_counts_at_boundaries(step_size):
+    """``floor(t / s)`` at ``k*s - 1``, ``k*s``, ``k*s + 1`` for float counts equals the int
+    path and the closed form (a float32 ``t / s`` that rounds up to ``k`` would decay one
+    update early)."""
+    s = lrx.step_decay(1.0, step_size, 0.5)
+    ks = [1, 2, 5, 7]
+    counts = [c for k in ks for c in (k * step_size - 1, k * step_size, k * step_size + 1)]
+    counts = [c for c in counts if c < 2**24]
+    want = np.array([0.5 ** (c // step_size) for c in counts], np.float32)
+    got_f = np.asarray(s(jnp.asarray(counts, jnp.float32)))
+    got_i = np.asarray(s(jnp.asarray(counts, jnp.int32)))
+    np.testing.assert_array_equal(got_f, got_i)
+    np.testing.assert_allclose(got_f, want, rtol=1e-6)
+
+
+def test_step_decay_float_boundary_every_count():
+    """Every float count below 3000 for several step sizes: no off-by-one anywhere (an
+    early or late decay is a factor 2, far outside the float32 rounding of the power)."""
+    t = np.arange(3000)
+    for size in (25, 49, 100, 299):
+        got = np.asarray(lrx.step_decay(1.0, size, 0.5)(jnp.asarray(t, jnp.float32)))
+        np.testing.assert_allclose(got, 0.5 ** (t // size), rtol=1e-5)
+
+
+# -- polynomial_decay(cycle=True): float counts equal int counts ---------------------------
+@pytest.mark.parametrize(("total", "power"), [(2, 1.0), (7, 0.5), (30, 2.0), (45, 1.0)])
+def test_polynomial_cycle_float_counts_equal_int_counts(total, power):
+    """Keras cycle semantics: end_value at every multiple of T for float counts too
+    (``s(90.0) == s(90) == 0`` for T = 45; ``ceil(t / T)`` in float32 used to overshoot)."""
+    s = lrx.polynomial_decay(0.1, total, power, cycle=True)
+    t = np.arange(9012)
+    got_f = np.asarray(s(jnp.asarray(t, jnp.float32)))
+    got_i = np.asarray(s(jnp.asarray(t, jnp.int32)))
+    np.testing.assert_array_equal(got_f, got_i)
+    assert (got_f[total::total] == 0.0).all()

@@ -25,8 +25,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrx
-from lrx.schedules.cosine import _np_cycle
 from lrx.schedules.warmup import WARMUP_SHAPES
+from tests._schedule_paths import sgdr_cycle
 from tests.reference import gen_peers, golden
 
 RTOL, ATOL = 2e-5, 1e-8  # atol: 1e-7 of the optimizer's lr 0.1 (values that cross zero)
@@ -135,7 +135,7 @@ def test_hf_wsd_warmup_starts_at_min_lr_ratio():
 # -- the new families: NumPy references ---------------------------------------------------
 def ref_restarts(init, T_0, T_mult, eta_min, d, n, *, floor_relative, cycle_limit, k):
     """Exact cycle arithmetic (Python ints / float64), then the SGDR formula."""
-    cyc, pos, length = _np_cycle(np.arange(n), T_0, T_mult)
+    cyc, pos, length = sgdr_cycle(np.arange(n), T_0, T_mult)
     if floor_relative:
         peak = eta_min + (init - eta_min) * d ** cyc.astype(np.float64)
     else:
@@ -222,7 +222,7 @@ def test_hard_restarts(c):
 
 def test_tanh_reference():
     s = lrx.tanh_decay(0.1, 12, -5.0, 2.0, 0.001, T_mult=2, peak_decay=0.5, cycle_limit=3)
-    cyc, pos, length = _np_cycle(np.arange(120), 12, 2)
+    cyc, pos, length = sgdr_cycle(np.arange(120), 12, 2)
     peak = np.maximum(0.1 * 0.5 ** cyc.astype(np.float64), 0.001)
     r = pos / length
     ref = 0.001 + (peak - 0.001) * 0.5 * (1 - np.tanh(-5.0 * (1 - r) + 2.0 * r))
@@ -454,3 +454,45 @@ def test_growing_peaks_need_a_bound():
     s = lrx.cosine_warm_restarts(0.1, 1, 2, peak_decay=2.0, cycle_limit=10)
     assert float(s(2**9 - 1)) == pytest.approx(0.1 * 2**9)
     assert np.isfinite(float(s(2**31 - 1)))
+
+
+# -- the documented domains of the HF cosine mappings (exact at their edge) ----------------
+@pytest.mark.parametrize(
+    ("c", "equal_at_end"), [(0.5, True), (1.5, True), (1.0, False), (0.25, False)]
+)
+def test_hf_cosine_num_cycles_domain_is_t_below_T(c, equal_at_end):
+    """``get_cosine_schedule_with_warmup(W, T, num_cycles=c)`` equals
+    ``warmup_cosine(lr, W, T, num_cycles=c)`` for every ``t < T``; at ``t = T`` HF gives
+    ``0.5 (1 + cos 2 pi c) lr`` and lrx ``end_value``: equal only for half-integer ``c``
+    (docs/schedules.md states this domain)."""
+    hf = gen_peers.get_cosine_schedule_with_warmup(gen_peers._Optimizer(0.1), 10, 100, c)
+    s = lrx.warmup_cosine(0.1, 10, 100, num_cycles=c)
+    got = s.values(101)
+    want = np.array([hf(k) for k in range(101)])
+    np.testing.assert_allclose(got[:100], want[:100], rtol=RTOL, atol=ATOL)
+    assert (abs(got[100] - want[100]) <= ATOL) == equal_at_end
+
+
+@pytest.mark.parametrize(
+    ("w_steps", "total", "c", "r", "w"),
+    [
+        (10, 100, 0.5, 0.1, None),
+        (10, 100, 1.5, 0.1, 0.05),
+        (8, 60, 1.0, 0.2, None),
+        (1, 20, 0.5, 0.0, None),
+    ],
+)
+def test_hf_cosine_with_min_lr_rate_mapping(w_steps, total, c, r, w):
+    """``get_cosine_with_min_lr_schedule_with_warmup_lr_rate`` (peak at ``W - 1``) is
+    ``warmup_cosine(lr, W - 1, T - 1, init_value=(w or 1/W) lr, end_value=r lr,
+    num_cycles=c)`` for ``t < T - 1`` (and at ``T - 1`` for half-integer ``c``)."""
+    hf = gen_peers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
+        gen_peers._Optimizer(0.1), w_steps, total, c, min_lr_rate=r, warmup_lr_rate=w
+    )
+    init = (w if w is not None else 1.0 / w_steps) * 0.1
+    s = lrx.warmup_cosine(
+        0.1, w_steps - 1, total - 1, init_value=init, end_value=r * 0.1, num_cycles=c
+    )
+    n = total if c % 1.0 == 0.5 else total - 1
+    want = np.array([hf(k) for k in range(n)])
+    np.testing.assert_allclose(s.values(n), want, rtol=RTOL, atol=ATOL)

@@ -204,6 +204,33 @@ def get_cosine_with_min_lr_schedule_with_warmup(
     return _lambda_lr(optimizer, lam)
 
 
+def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
+    optimizer,
+    num_warmup_steps,
+    num_training_steps,
+    num_cycles=0.5,
+    min_lr=None,
+    min_lr_rate=None,
+    warmup_lr_rate=None,
+):
+    """``_get_cosine_with_min_lr_schedule_with_warmup_lr_rate_lambda``: ``(s + 1) / W`` (or
+    ``w + (1 - w) s / max(1, W - 1)``) for ``s < W``, then the cosine of
+    ``p = (s - W + 1) / max(1, T - W)`` floored at ``min_lr_rate`` (peak at ``s = W - 1``)."""
+    r = min_lr / optimizer.lr if min_lr is not None else min_lr_rate
+
+    def lam(s):
+        if s < num_warmup_steps:
+            if warmup_lr_rate is None:
+                return (s + 1.0) / max(1.0, num_warmup_steps)
+            w = float(warmup_lr_rate)
+            return w + (1.0 - w) * s / max(1, num_warmup_steps - 1)
+        p = (s - num_warmup_steps + 1.0) / max(1.0, num_training_steps - num_warmup_steps)
+        factor = 0.5 * (1.0 + math.cos(math.pi * num_cycles * 2.0 * p))
+        return max(0, factor * (1 - r) + r)
+
+    return _lambda_lr(optimizer, lam)
+
+
 def get_cosine_with_hard_restarts_schedule_with_warmup(
     optimizer, num_warmup_steps, num_training_steps, num_cycles=1
 ):
@@ -462,6 +489,7 @@ TRANSCRIBED: dict[str, dict[str, Any]] = {
             get_linear_schedule_with_warmup,
             get_cosine_schedule_with_warmup,
             get_cosine_with_min_lr_schedule_with_warmup,
+            get_cosine_with_min_lr_schedule_with_warmup_lr_rate,
             get_cosine_with_hard_restarts_schedule_with_warmup,
             get_polynomial_decay_schedule_with_warmup,
             get_inverse_sqrt_schedule,
@@ -507,7 +535,7 @@ ROWS: list[tuple[str, str, str, int]] = [
         "lrx.multistep_decay(0.1, [30, 80], 0.1)",
         120,
     ),
-    ("torch", "ExponentialLR(opt, gamma=0.95)", "lrx.exponential_decay(0.1, 0.95)", 150),
+    ("torch", "ExponentialLR(opt, gamma=0.95)", "lrx.exponential_decay(0.1, 1, 0.95)", 150),
     (
         "torch",
         "CosineAnnealingLR(opt, T_max=100, eta_min=0.001)",
@@ -562,7 +590,7 @@ ROWS: list[tuple[str, str, str, int]] = [
     (
         "optax",
         "optax.exponential_decay(0.1, transition_steps=10, decay_rate=0.5, staircase=True)",
-        "lrx.exponential_decay(0.1, 0.5, every=10, staircase=True)",
+        "lrx.exponential_decay(0.1, 10, 0.5, staircase=True)",
         60,
     ),
     (
@@ -593,7 +621,7 @@ ROWS: list[tuple[str, str, str, int]] = [
     (
         "optax",
         "optax.warmup_exponential_decay_schedule(0.0, 0.1, 10, transition_steps=5, decay_rate=0.5)",
-        "lrx.warmup(lrx.exponential_decay(0.1, 0.5, every=5), 10)",
+        "lrx.warmup(lrx.exponential_decay(0.1, 5, 0.5), 10)",
         60,
     ),
     (
@@ -614,7 +642,7 @@ ROWS: list[tuple[str, str, str, int]] = [
     (
         "keras",
         "ExponentialDecay(0.1, decay_steps=10, decay_rate=0.5)",
-        "lrx.exponential_decay(0.1, 0.5, every=10)",
+        "lrx.exponential_decay(0.1, 10, 0.5)",
         60,
     ),
     (
@@ -721,6 +749,42 @@ ROWS: list[tuple[str, str, str, int]] = [
         "get_cosine_with_min_lr_schedule_with_warmup(opt, 10, 100, min_lr_rate=0.1)",
         "lrx.warmup_cosine(0.1, 10, 100, end_value=0.01)",
         101,
+    ),
+    # num_cycles = c not a half-integer: HF's value at t = T is 0.5 (1 + cos 2 pi c) lr
+    # (lrx holds end_value from T on): the mapping holds for t < T
+    (
+        "hf",
+        "get_cosine_schedule_with_warmup(opt, 10, 100, num_cycles=1.0)",
+        "lrx.warmup_cosine(0.1, 10, 100, num_cycles=1.0)",
+        100,
+    ),
+    (
+        "hf",
+        "get_cosine_schedule_with_warmup(opt, 10, 100, num_cycles=0.25)",
+        "lrx.warmup_cosine(0.1, 10, 100, num_cycles=0.25)",
+        100,
+    ),
+    # the peak at t = W - 1, the end at t = T - 1 (for t <= T - 1; for t < T - 1 when c is
+    # not a half-integer)
+    (
+        "hf",
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(opt, 10, 100, min_lr_rate=0.1)",
+        "lrx.warmup_cosine(0.1, 9, 99, init_value=0.01, end_value=0.01)",
+        100,
+    ),
+    (
+        "hf",
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(opt, 10, 100, num_cycles=1.5, "
+        "min_lr_rate=0.1, warmup_lr_rate=0.05)",
+        "lrx.warmup_cosine(0.1, 9, 99, init_value=0.005, end_value=0.01, num_cycles=1.5)",
+        100,
+    ),
+    (
+        "hf",
+        "get_cosine_with_min_lr_schedule_with_warmup_lr_rate(opt, 8, 60, num_cycles=1.0, "
+        "min_lr_rate=0.2)",
+        "lrx.warmup_cosine(0.1, 7, 59, init_value=0.0125, end_value=0.02, num_cycles=1.0)",
+        59,
     ),
     (
         "hf",
