@@ -15,8 +15,10 @@ import re
 import pytest
 
 import lrx
+import lrx.compat.hf
 import lrx.compat.torch
 import lrx.plot
+import lrx.testing
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 API_DOCS = ROOT / "docs" / "api"
@@ -46,7 +48,9 @@ def _public_names() -> list[str]:
     return (
         [f"lrx.{n}" for n in _reexports()]
         + [f"lrx.compat.torch.{n}" for n in lrx.compat.torch.__all__]
+        + [f"lrx.compat.hf.{n}" for n in lrx.compat.hf.__all__]
         + [f"lrx.plot.{n}" for n in lrx.plot.__all__]
+        + [f"lrx.testing.{n}" for n in lrx.testing.__all__]
     )
 
 

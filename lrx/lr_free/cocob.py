@@ -14,9 +14,10 @@ import jax.numpy as jnp
 import optax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import check_floating, compute_dtype, state_dtype, to_output
+from lrx._dtypes import compute_dtype, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._validate import check_float, is_traced, static_value
+from lrx.lr_free._common import check_real_params
 from lrx.transforms._reduce import global_sum
 
 __all__ = ["CocobState", "cocob"]
@@ -138,13 +139,7 @@ def cocob(
     weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
 
     def init_fn(params: optax.Params) -> CocobState:
-        check_floating("cocob", params)
-        for leaf in jax.tree.leaves(params):
-            if jnp.issubdtype(leaf.dtype, jnp.complexfloating):
-                raise ValueError(
-                    "cocob: complex parameters are not supported (the authors' COCOB is "
-                    f"defined for real parameters), got a {jnp.dtype(leaf.dtype).name} leaf"
-                )
+        check_real_params("cocob", params)
 
         def zeros(p: jax.Array) -> jax.Array:
             return jnp.zeros_like(p, dtype=state_dtype(p.dtype))

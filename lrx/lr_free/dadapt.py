@@ -21,16 +21,16 @@ from lrx._dtypes import compute_dtype, const, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool, check_float, is_traced, static_value
-from lrx.lr_free.prodigy import (
-    _bias_corr,
-    _c,
-    _check_lr,
-    _check_positive_or_inf,
-    _check_real_params,
-    _lr_at,
-    _one_minus,
-    _params_required,
-    _scalar_dtype,
+from lrx.lr_free._common import (
+    adam_bias_correction,
+    as_operand,
+    check_lr,
+    check_positive_or_inf,
+    check_real_params,
+    lr_at,
+    one_minus,
+    params_required,
+    scalar_dtype,
 )
 from lrx.transforms._reduce import global_sum
 
@@ -159,7 +159,7 @@ def dadapt_adam(
         >>> float(state.d) > 1e-6
         True
     """
-    lr_fn = _check_lr(learning_rate)
+    lr_fn = check_lr(learning_rate)
     b1 = check_float("b1", b1, lo=0.0, hi=1.0, hi_open=True)
     b2 = check_float("b2", b2, lo=0.0, hi=1.0, hi_open=True)
     eps = check_float("eps", eps, lo=0.0)
@@ -167,13 +167,13 @@ def dadapt_adam(
     decouple = check_bool("decouple", decouple)
     use_bias_correction = check_bool("use_bias_correction", use_bias_correction)
     d0 = check_float("d0", d0, lo=0.0, lo_open=True, finite_in=None)
-    growth_rate = _check_positive_or_inf("growth_rate", growth_rate)
+    growth_rate = check_positive_or_inf("growth_rate", growth_rate)
     decay_static = static_value(weight_decay)
 
     def sqrt_b2(sdt: Any) -> tuple[Any, Any]:
         """``(β, 1 − β)`` with ``β = sqrt(b2)``, on the host when ``b2`` is concrete."""
         if is_traced(b2):
-            beta = jnp.sqrt(_c(b2, sdt))
+            beta = jnp.sqrt(as_operand(b2, sdt))
             return beta, 1 - beta
         beta_f = static_value(b2) ** 0.5
         return const(beta_f, sdt), const(1.0 - beta_f, sdt)
@@ -181,14 +181,14 @@ def dadapt_adam(
     def bias_corr(k: jax.Array, sdt: Any) -> Any:
         if not use_bias_correction:
             return const(1.0, sdt)
-        return _bias_corr(b1, b2, k, sdt)
+        return adam_bias_correction(b1, b2, k, sdt)
 
     def init_fn(params: optax.Params) -> DAdaptAdamState:
-        _check_real_params("dadapt_adam", params)
-        sdt = _scalar_dtype(params)
+        check_real_params("dadapt_adam", params)
+        sdt = scalar_dtype(params)
         count = zero_count()
-        d = _c(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * _lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
+        d = as_operand(d0, sdt) * jnp.ones([], sdt)
+        dlr = d * lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
         return DAdaptAdamState(
             count=count,
             k=zero_count(),
@@ -205,16 +205,16 @@ def dadapt_adam(
         updates: optax.Updates, state: DAdaptAdamState, params: optax.Params | None = None
     ) -> tuple[optax.Updates, DAdaptAdamState]:
         check_state("dadapt_adam", state, DAdaptAdamState)
-        params = _params_required("dadapt_adam", params)
+        params = params_required("dadapt_adam", params)
         check_tree_match("dadapt_adam", updates, state.exp_avg_sq)
         sdt = state.d.dtype
-        lr = _lr_at(lr_fn, state.count, sdt)
+        lr = lr_at(lr_fn, state.count, sdt)
         on = lr > 0
         d, k = state.d, state.k
         dlr = d * lr * bias_corr(k, sdt)
-        b1c, b2c, epsc = _c(b1, sdt), _c(b2, sdt), _c(eps, sdt)
+        b1c, b2c, epsc = as_operand(b1, sdt), as_operand(b2, sdt), as_operand(eps, sdt)
         beta, one_m_beta = sqrt_b2(sdt)
-        decay = _c(weight_decay, sdt)
+        decay = as_operand(weight_decay, sdt)
 
         treedef: Any = jax.tree.structure(updates)
         gs, ps = _flat(updates, treedef), _flat(params, treedef)
@@ -230,7 +230,7 @@ def dadapt_adam(
             return g * (s.astype(cd) / (jnp.sqrt(v.astype(cd)) + epsc.astype(cd)))
 
         numerator_acum = dlr * global_sum(dot_term, gs, ss, vs, dtype=sdt)
-        c_m, c_v = dlr * _one_minus(b1, sdt), _one_minus(b2, sdt)
+        c_m, c_v = dlr * one_minus(b1, sdt), one_minus(b2, sdt)
         c_s = dlr * one_m_beta
         new_m, new_v, new_s = [], [], []
         for g, m, v, s in zip(gs, ms, vs, ss, strict=True):
@@ -246,7 +246,7 @@ def dadapt_adam(
         go = sk_l1 > 0
         nw = beta * state.numerator_weighted + one_m_beta * numerator_acum
         d_hat = nw / (one_m_beta * jnp.where(go, sk_l1, jnp.ones([], sdt)))
-        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * _c(growth_rate, sdt)))
+        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * as_operand(growth_rate, sdt)))
 
         out = []
         for x, m, v, p in zip(xs, new_m, new_v, ps, strict=True):
@@ -259,7 +259,7 @@ def dadapt_adam(
         k_new = jnp.where(go, safe_increment(k), k)
         count = safe_increment(state.count)
         d_state = jnp.where(go, d_new, d)
-        next_dlr = d_state * _lr_at(lr_fn, count, sdt) * bias_corr(k_new, sdt)
+        next_dlr = d_state * lr_at(lr_fn, count, sdt) * bias_corr(k_new, sdt)
         new_state = DAdaptAdamState(
             count=count,
             k=k_new,
@@ -367,19 +367,19 @@ def dadapt_sgd(
         >>> round(float(state.g0_norm), 4)
         2.2361
     """
-    lr_fn = _check_lr(learning_rate)
+    lr_fn = check_lr(learning_rate)
     momentum = check_float("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
     weight_decay = check_float("weight_decay", weight_decay)
     d0 = check_float("d0", d0, lo=0.0, lo_open=True, finite_in=None)
-    growth_rate = _check_positive_or_inf("growth_rate", growth_rate)
+    growth_rate = check_positive_or_inf("growth_rate", growth_rate)
     decay_static = static_value(weight_decay)
 
     def init_fn(params: optax.Params) -> DAdaptSGDState:
-        _check_real_params("dadapt_sgd", params)
-        sdt = _scalar_dtype(params)
+        check_real_params("dadapt_sgd", params)
+        sdt = scalar_dtype(params)
         count = zero_count()
-        d = _c(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * _lr_at(lr_fn, count, sdt)
+        d = as_operand(d0, sdt) * jnp.ones([], sdt)
+        dlr = d * lr_at(lr_fn, count, sdt)
         return DAdaptSGDState(
             count=count,
             k=zero_count(),
@@ -396,13 +396,13 @@ def dadapt_sgd(
         updates: optax.Updates, state: DAdaptSGDState, params: optax.Params | None = None
     ) -> tuple[optax.Updates, DAdaptSGDState]:
         check_state("dadapt_sgd", state, DAdaptSGDState)
-        params = _params_required("dadapt_sgd", params)
+        params = params_required("dadapt_sgd", params)
         check_tree_match("dadapt_sgd", updates, state.s)
         sdt = state.d.dtype
-        lr = _lr_at(lr_fn, state.count, sdt)
+        lr = lr_at(lr_fn, state.count, sdt)
         on = lr > 0
         d, k = state.d, state.k
-        decay, ck = _c(weight_decay, sdt), 1 - _c(momentum, sdt)
+        decay, ck = as_operand(weight_decay, sdt), 1 - as_operand(momentum, sdt)
 
         treedef: Any = jax.tree.structure(updates)
         gs, ps = _flat(updates, treedef), _flat(params, treedef)
@@ -428,7 +428,7 @@ def dadapt_sgd(
         sk_sq = jnp.where(on, global_sum(lambda s: s * s, new_s, dtype=sdt), jnp.zeros([], sdt))
         go = sk_sq > 0
         d_hat = 2 * nw / jnp.sqrt(jnp.where(go, sk_sq, jnp.ones([], sdt)))
-        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * _c(growth_rate, sdt)))
+        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * as_operand(growth_rate, sdt)))
 
         out = []
         for x, s, x0, p in zip(xs, new_s, x0s, ps, strict=True):
@@ -441,7 +441,7 @@ def dadapt_sgd(
         k_new = jnp.where(go, safe_increment(k), k)
         count = safe_increment(state.count)
         d_state = jnp.where(go, d_new, d)
-        next_dlr = d_state * _lr_at(lr_fn, count, sdt) / g0_norm
+        next_dlr = d_state * lr_at(lr_fn, count, sdt) / g0_norm
         new_state = DAdaptSGDState(
             count=count,
             k=k_new,
@@ -555,20 +555,20 @@ def dadapt_adagrad(
         >>> float(state.d) > 1e-6
         True
     """
-    lr_fn = _check_lr(learning_rate)
+    lr_fn = check_lr(learning_rate)
     momentum = check_float("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
     weight_decay = check_float("weight_decay", weight_decay)
     eps = check_float("eps", eps, lo=0.0, lo_open=True)
     d0 = check_float("d0", d0, lo=0.0, lo_open=True, finite_in=None)
-    growth_rate = _check_positive_or_inf("growth_rate", growth_rate)
+    growth_rate = check_positive_or_inf("growth_rate", growth_rate)
     decay_static = static_value(weight_decay)
 
     def init_fn(params: optax.Params) -> DAdaptAdaGradState:
-        _check_real_params("dadapt_adagrad", params)
-        sdt = _scalar_dtype(params)
+        check_real_params("dadapt_adagrad", params)
+        sdt = scalar_dtype(params)
         count = zero_count()
-        d = _c(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * _lr_at(lr_fn, count, sdt)
+        d = as_operand(d0, sdt) * jnp.ones([], sdt)
+        dlr = d * lr_at(lr_fn, count, sdt)
         return DAdaptAdaGradState(
             count=count,
             k=zero_count(),
@@ -587,13 +587,17 @@ def dadapt_adagrad(
         updates: optax.Updates, state: DAdaptAdaGradState, params: optax.Params | None = None
     ) -> tuple[optax.Updates, DAdaptAdaGradState]:
         check_state("dadapt_adagrad", state, DAdaptAdaGradState)
-        params = _params_required("dadapt_adagrad", params)
+        params = params_required("dadapt_adagrad", params)
         check_tree_match("dadapt_adagrad", updates, state.sk)
         sdt = state.d.dtype
-        lr = _lr_at(lr_fn, state.count, sdt)
+        lr = lr_at(lr_fn, state.count, sdt)
         d, k = state.d, state.k
         dlr = d * lr
-        decay, ck, epsc = _c(weight_decay, sdt), 1 - _c(momentum, sdt), _c(eps, sdt)
+        decay, ck, epsc = (
+            as_operand(weight_decay, sdt),
+            1 - as_operand(momentum, sdt),
+            as_operand(eps, sdt),
+        )
 
         treedef: Any = jax.tree.structure(updates)
         gs, ps = _flat(updates, treedef), _flat(params, treedef)
@@ -621,7 +625,7 @@ def dadapt_adagrad(
         go = skl1 != 0
         gsq_weighted = state.gsq_weighted + dlr * dlr * g_sq
         d_hat = (sksq_weighted - gsq_weighted) / jnp.where(go, skl1, jnp.ones([], sdt))
-        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * _c(growth_rate, sdt)))
+        d_new = jnp.maximum(d, jnp.minimum(d_hat, d * as_operand(growth_rate, sdt)))
         d_new = jnp.where(lr > 0, d_new, d)
 
         out = []
@@ -646,7 +650,7 @@ def dadapt_adagrad(
             sksq_weighted=keep(sksq_weighted, state.sksq_weighted),
             skl1=keep(skl1, state.skl1),
             dlr=dlr,
-            next_dlr=d_state * _lr_at(lr_fn, count, sdt),
+            next_dlr=d_state * lr_at(lr_fn, count, sdt),
             alphak=_store(treedef, new_a, state.alphak),
             sk=_store(treedef, new_sk, state.sk),
             x0=state.x0,

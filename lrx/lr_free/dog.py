@@ -17,10 +17,11 @@ import jax.numpy as jnp
 import optax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import check_floating, compute_dtype, real_dtype, state_dtype, to_output
+from lrx._dtypes import compute_dtype, real_dtype, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_float, is_traced, static_value
+from lrx.lr_free._common import check_real_params
 from lrx.schedules._base import as_schedule_fn
 from lrx.transforms._moments import abs_sq
 from lrx.transforms._reduce import global_sum
@@ -96,16 +97,6 @@ def _operand(value: Any, dtype: Any) -> Any:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return value
     return jnp.asarray(value).astype(dtype)
-
-
-def _check_real(name: str, params: Any) -> None:
-    check_floating(name, params)
-    for leaf in jax.tree.leaves(params):
-        if jnp.issubdtype(leaf.dtype, jnp.complexfloating):
-            raise ValueError(
-                f"{name}: complex parameters are not supported (the authors' DoG is defined "
-                f"for real parameters), got a {jnp.dtype(leaf.dtype).name} leaf"
-            )
 
 
 def _scalar_dtype(params: Any) -> Any:
@@ -215,7 +206,7 @@ def dog(
     )
 
     def init_fn(params: optax.Params) -> DoGState:
-        _check_real("dog", params)
+        check_real_params("dog", params)
         dt = _scalar_dtype(params)
         norm = jnp.sqrt(global_sum(lambda p: abs_sq(p.astype(dt)), params, dtype=dt))
         rbar = _operand(reps_rel, dt) * (1 + norm)
@@ -303,7 +294,7 @@ def ldog(
     )
 
     def init_fn(params: optax.Params) -> LDoGState:
-        _check_real("ldog", params)
+        check_real_params("ldog", params)
 
         def leaf_dt(p: jax.Array) -> Any:
             return state_dtype(p.dtype)

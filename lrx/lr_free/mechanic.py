@@ -17,10 +17,11 @@ import numpy as np
 import optax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import check_floating, compute_dtype, const, real_dtype, state_dtype, to_output
+from lrx._dtypes import compute_dtype, const, real_dtype, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._types import Hyper
 from lrx._validate import check_float
+from lrx.lr_free._common import check_real_params
 from lrx.transforms._reduce import global_sum
 from lrx.transforms.learning_rate import ScaleByLearningRateState
 
@@ -160,12 +161,7 @@ def mechanize(
     base = optax.with_extra_args_support(inner)
 
     def init_fn(params: optax.Params) -> Any:
-        check_floating("mechanize", params)
-        if any(jnp.iscomplexobj(p) for p in jax.tree.leaves(params)):
-            raise ValueError(
-                "mechanize: complex parameters are not supported (its authors' dot products "
-                "are real): split them into real and imaginary parts"
-            )
+        check_real_params("mechanize", params)
         dt = _scalar_dtype(params)
         ref = jax.tree.map(
             lambda p: jnp.array(p, dtype=state_dtype(jnp.result_type(p)), copy=True), params

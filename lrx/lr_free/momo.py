@@ -19,10 +19,11 @@ import optax
 
 from lrx._counters import bias_correction as _bias_correction
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import check_floating, compute_dtype, real_dtype, state_dtype, to_output
+from lrx._dtypes import compute_dtype, real_dtype, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool, check_float, is_traced, static_value
+from lrx.lr_free._common import check_real_params
 from lrx.schedules._base import as_schedule_fn
 from lrx.transforms._reduce import global_sum
 
@@ -108,14 +109,8 @@ def _is_zero(value: Any) -> bool:
 
 def _check_params(name: str, params: Any) -> Any:
     """Reject complex leaves; return the dtype of the scalar estimates."""
-    check_floating(name, params)
+    check_real_params(name, params)
     leaves = jax.tree.leaves(params)
-    for leaf in leaves:
-        if jnp.issubdtype(leaf.dtype, jnp.complexfloating):
-            raise ValueError(
-                f"{name}: complex parameters are not supported (the authors' MoMo is defined "
-                f"for real parameters), got a {jnp.dtype(leaf.dtype).name} leaf"
-            )
     return compute_dtype(*(real_dtype(p.dtype) for p in leaves))
 
 

@@ -18,95 +18,25 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._counters import bias_correction, safe_increment, zero_count
+from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import compute_dtype, const, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool, check_float, check_int, is_traced, static_value
-from lrx.schedules._base import as_schedule_fn
+from lrx.lr_free._common import (
+    adam_bias_correction,
+    as_operand,
+    check_lr,
+    check_positive_or_inf,
+    check_real_params,
+    lr_at,
+    one_minus,
+    params_required,
+    scalar_dtype,
+)
 from lrx.transforms._reduce import global_sum
 
 __all__ = ["ProdigyState", "prodigy"]
-
-
-# --- helpers shared with lrx.lr_free.dadapt ---------------------------------------------
-
-
-def _check_real_params(name: str, params: Any) -> None:
-    """The authors define no complex version: complex (or integer) leaves raise."""
-    for leaf in jax.tree.leaves(params):
-        dt = jnp.dtype(leaf.dtype)
-        if jnp.issubdtype(dt, jnp.complexfloating):
-            raise ValueError(
-                f"{name}: complex parameters are not supported (the authors' method is defined "
-                f"for real parameters only), got a {dt.name} leaf"
-            )
-        if not jnp.issubdtype(dt, jnp.floating):
-            raise ValueError(f"{name}: parameters must have a floating dtype, got {dt.name}")
-
-
-def _scalar_dtype(params: Any) -> Any:
-    """float64 when any parameter is float64 (the authors' host floats), else float32."""
-    for leaf in jax.tree.leaves(params):
-        if jnp.dtype(leaf.dtype) == jnp.float64:
-            return jnp.dtype(jnp.float64)
-    return jnp.dtype(jnp.float32)
-
-
-def _check_positive_or_inf(name: str, value: Any) -> Any:
-    """A concrete float > 0 (``inf`` allowed: "unrestricted"); a tracer passes unchecked."""
-    v = static_value(value)
-    if is_traced(value):
-        return value
-    if v is None or isinstance(v, bool) or not isinstance(v, (int, float)):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
-    if math.isnan(float(v)) or float(v) <= 0.0:
-        raise ValueError(f"{name} must be > 0 (inf for unrestricted), got {value!r}")
-    return float(v)
-
-
-def _check_lr(learning_rate: Any) -> Callable[[jax.Array], Any]:
-    """``count -> lr``; a Python number stays a Python float (cast to the scalars' dtype
-    where used: float64 for float64 parameters, as the authors' host float)."""
-    if not callable(learning_rate):
-        value = check_float("learning_rate", learning_rate, lo=0.0)
-        if not is_traced(value) and isinstance(learning_rate, (int, float)):
-            return lambda count: value
-    return as_schedule_fn(learning_rate)
-
-
-def _lr_at(fn: Callable[[jax.Array], Any], count: jax.Array, dtype: Any) -> jax.Array:
-    value = fn(count)
-    if isinstance(value, float):
-        return jnp.asarray(const(value, dtype))
-    return jnp.asarray(value).astype(dtype)
-
-
-def _c(value: Any, dtype: Any) -> Any:
-    """A hyperparameter or scalar as an operand of ``dtype``."""
-    if isinstance(value, jax.Array):
-        return value.astype(dtype)
-    return const(value, dtype)
-
-
-def _one_minus(value: Any, dtype: Any) -> Any:
-    """``1 − value`` in ``dtype``, taken in float64 on the host when ``value`` is concrete
-    (``1 − float32(0.9995)`` is off by 1e-4 relative: the authors' host floats are not)."""
-    if is_traced(value):
-        return 1 - value.astype(dtype)
-    return const(1.0 - float(value), dtype)
-
-
-def _bias_corr(b1: Any, b2: Any, k: jax.Array, dtype: Any) -> Any:
-    """``sqrt(1 − b2^(k+1)) / (1 − b1^(k+1))``, each ``1 − b^t`` without cancellation."""
-    t = safe_increment(k)
-    return jnp.sqrt(bias_correction(b2, t, dtype)) / bias_correction(b1, t, dtype)
-
-
-def _params_required(name: str, params: Any) -> Any:
-    if params is None:
-        raise ValueError(f"{name}: update needs params (update(grads, state, params))")
-    return params
 
 
 # --- Prodigy ------------------------------------------------------------------------------
@@ -246,7 +176,7 @@ def prodigy(
         >>> bool(lrx.learning_rate(state) == state.dlr)  # d · lr of the last step
         True
     """
-    lr_fn = _check_lr(learning_rate)
+    lr_fn = check_lr(learning_rate)
     b1 = check_float("b1", b1, lo=0.0, hi=1.0, hi_open=True)
     b2 = check_float("b2", b2, lo=0.0, hi=1.0, hi_open=True)
     if b3 is not None:
@@ -258,7 +188,7 @@ def prodigy(
     safeguard_warmup = check_bool("safeguard_warmup", safeguard_warmup)
     d0 = check_float("d0", d0, lo=0.0, lo_open=True, finite_in=None)
     d_coef = check_float("d_coef", d_coef, finite_in=None)
-    growth_rate = _check_positive_or_inf("growth_rate", growth_rate)
+    growth_rate = check_positive_or_inf("growth_rate", growth_rate)
     slice_p = check_int("slice_p", slice_p, lo=1)
     if is_traced(slice_p):
         raise ValueError("slice_p must be a static int (it sets the shape of the state)")
@@ -267,23 +197,23 @@ def prodigy(
     decay_static = static_value(weight_decay)
 
     def hyper(sdt: Any) -> tuple[Any, ...]:
-        b2c = _c(b2, sdt)
-        b3c = jnp.sqrt(b2c) if b3 is None else _c(b3, sdt)
+        b2c = as_operand(b2, sdt)
+        b3c = jnp.sqrt(b2c) if b3 is None else as_operand(b3, sdt)
         if b3 is None and not is_traced(b2):  # math.sqrt on the host, as the authors
             b3c = const(math.sqrt(static_value(b2)), sdt)
-        return _c(b1, sdt), b2c, b3c
+        return as_operand(b1, sdt), b2c, b3c
 
     def bias_corr(k: jax.Array, sdt: Any) -> Any:
         if not use_bias_correction:
             return const(1.0, sdt)
-        return _bias_corr(b1, b2, k, sdt)
+        return adam_bias_correction(b1, b2, k, sdt)
 
     def init_fn(params: optax.Params) -> ProdigyState:
-        _check_real_params("prodigy", params)
-        sdt = _scalar_dtype(params)
+        check_real_params("prodigy", params)
+        sdt = scalar_dtype(params)
         count = zero_count()
-        d = _c(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * _lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
+        d = as_operand(d0, sdt) * jnp.ones([], sdt)
+        dlr = d * lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
         zeros = jnp.zeros([], sdt)
 
         def moment(p: Any) -> Any:
@@ -309,16 +239,16 @@ def prodigy(
         updates: optax.Updates, state: ProdigyState, params: optax.Params | None = None
     ) -> tuple[optax.Updates, ProdigyState]:
         check_state("prodigy", state, ProdigyState)
-        params = _params_required("prodigy", params)
+        params = params_required("prodigy", params)
         check_tree_match("prodigy", updates, state.exp_avg_sq)
         sdt = state.d.dtype
         b1c, b2c, b3c = hyper(sdt)
-        lr = _lr_at(lr_fn, state.count, sdt)
+        lr = lr_at(lr_fn, state.count, sdt)
         on = lr > 0
         d, k = state.d, state.k
         bc = bias_corr(k, sdt)
         dlr = d * lr * bc
-        d0c, decay = _c(d0, sdt), _c(weight_decay, sdt)
+        d0c, decay = as_operand(d0, sdt), as_operand(weight_decay, sdt)
         ratio = d / d0c
         d_numerator = state.d_numerator * b3c
 
@@ -336,8 +266,8 @@ def prodigy(
             lambda g, p0, x: sl(g) * (p0.astype(g.dtype) - sl(x)), gs, p0s, xs, dtype=sdt
         )
         delta_numerator = ratio * dlr * dot
-        c_m = d * _one_minus(b1, sdt)
-        c_v = d * d * _one_minus(b2, sdt)
+        c_m = d * one_minus(b1, sdt)
+        c_v = d * d * one_minus(b2, sdt)
         c_s = ratio * (d if safeguard_warmup else dlr)
         new_m, new_v, new_s = [], [], []
         for g, m, v, s in zip(gs, ms, vs, ss, strict=True):
@@ -351,15 +281,15 @@ def prodigy(
         d_denom = jnp.where(on, global_sum(jnp.abs, new_s, dtype=sdt), jnp.zeros([], sdt))
         go = d_denom > 0
         num = d_numerator + delta_numerator
-        d_hat = _c(d_coef, sdt) * num / jnp.where(go, d_denom, jnp.ones([], sdt))
+        d_hat = as_operand(d_coef, sdt) * num / jnp.where(go, d_denom, jnp.ones([], sdt))
         d_new = jnp.where(d == d0c, jnp.maximum(d, d_hat), d)
         d_max = jnp.maximum(state.d_max, d_hat)
-        d_new = jnp.minimum(d_max, d_new * _c(growth_rate, sdt))
+        d_new = jnp.minimum(d_max, d_new * as_operand(growth_rate, sdt))
 
         out = []
         for g, x, m, v, p in zip(gs, xs, new_m, new_v, ps, strict=True):
             cd = g.dtype
-            denom = jnp.sqrt(v) + (d_new * _c(eps, sdt)).astype(cd)
+            denom = jnp.sqrt(v) + (d_new * as_operand(eps, sdt)).astype(cd)
             if b1_static is None:
                 step = (
                     jnp.where(b1c > 0, (-dlr).astype(cd) * m, (-dlr * d_new).astype(cd) * g) / denom
@@ -378,7 +308,7 @@ def prodigy(
         k_new = keep(safe_increment(k), k)
         count = safe_increment(state.count)
         d_state = keep(d_new, d)
-        next_dlr = d_state * _lr_at(lr_fn, count, sdt) * bias_corr(k_new, sdt)
+        next_dlr = d_state * lr_at(lr_fn, count, sdt) * bias_corr(k_new, sdt)
 
         def store(trees: list[Any], like: Any) -> Any:
             olds = treedef.flatten_up_to(like)

@@ -27,6 +27,7 @@ from lrx._dtypes import check_floating, compute_dtype, const, real_dtype, state_
 from lrx._tree import check_state, check_tree_match, tree_map_multi, unwrap_variable
 from lrx._types import Hyper, ScalarOrSchedule
 from lrx._validate import check_float, check_int, is_traced, static_value
+from lrx.lr_free._common import check_real_params
 from lrx.schedules._base import as_schedule_fn
 
 __all__ = [
@@ -189,14 +190,6 @@ def _state_dtype(p: Any) -> Any:
 def _init_z(params: Any) -> Any:
     """``z_0 = y_0``: a copy of the params (the authors' ``torch.clone(p)``)."""
     return jax.tree.map(lambda p: jnp.array(p, dtype=_state_dtype(p), copy=True), params)
-
-
-def _no_complex(name: str, params: Any) -> None:
-    if any(jnp.iscomplexobj(p) for p in jax.tree.leaves(params)):
-        raise ValueError(
-            f"{name}: complex parameters are not supported (its authors' second moment is "
-            "grad * grad, not |grad|^2): split them into real and imaginary parts"
-        )
 
 
 def _need_params(name: str, params: Any) -> None:
@@ -406,7 +399,7 @@ def schedule_free_adamw(
 
     def init_fn(params: optax.Params) -> Any:
         check_floating("schedule_free_adamw", params)
-        _no_complex("schedule_free_adamw", params)
+        check_real_params("schedule_free_adamw", params)
         return ScheduleFreeAdamWState(
             z=_init_z(params),
             exp_avg_sq=jax.tree.map(lambda p: jnp.zeros_like(p, _state_dtype(p)), params),
