@@ -58,7 +58,7 @@ def _compute_dtype(dtypes: tuple[Any, ...]) -> Any:
 def real_dtype(dtype: Any) -> Any:
     """The real counterpart of ``dtype`` (``complex64 -> float32``); real dtypes unchanged."""
     dt = jnp.dtype(dtype)
-    return jnp.finfo(dt).dtype if jnp.issubdtype(dt, jnp.complexfloating) else dt
+    return jnp.finfo(dt).dtype if jnp.issubdtype(dt, jnp.complexfloating) else dt  # type: ignore[no-untyped-call]
 
 
 def state_dtype(param_dtype: Any, override: Any = None, *, real: bool = False) -> Any:
@@ -73,7 +73,7 @@ def state_dtype(param_dtype: Any, override: Any = None, *, real: bool = False) -
     dt = jnp.dtype(param_dtype)
     if real:
         dt = real_dtype(dt)
-    if jnp.issubdtype(dt, jnp.floating) and jnp.finfo(dt).bits < 32:
+    if jnp.issubdtype(dt, jnp.floating) and jnp.finfo(dt).bits < 32:  # type: ignore[no-untyped-call]
         return jnp.dtype(jnp.float32)
     return jax.dtypes.canonicalize_dtype(dt)
 
@@ -125,7 +125,7 @@ def positive_in(value: Any, dtype: Any) -> bool:
     traced ``value`` might be 0, so it is not known to be positive (general formula).
     """
     v = static_value(value)
-    return v is not None and float(v) >= float(jnp.finfo(real_dtype(dtype)).tiny)
+    return v is not None and float(v) >= float(jnp.finfo(real_dtype(dtype)).tiny)  # type: ignore[no-untyped-call]
 
 
 def canonical_float_dtype(name: str, dtype: Any) -> Any:

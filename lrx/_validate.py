@@ -5,7 +5,10 @@ value, e.g. ``step_size must be a positive integer, got 0``, so a bad hyperparam
 reported at construction instead of surfacing as NaN thousands of steps later.
 
 Hyperparameters are data: a checker accepts a Python or NumPy number, a concrete 0-d JAX
-array (validated like a number and returned as a Python number), or a JAX tracer (inside
+array of any real dtype, bfloat16 included (validated like a number and returned as a
+Python number; every checker reads numbers through the one :func:`as_number`, and a
+complex value counts as its real part when its imaginary part is exactly 0, as
+``optax.inject_hyperparams`` gives them for complex parameters), or a JAX tracer (inside
 ``jit``, ``vmap`` or ``optax.inject_hyperparams``). A tracer's value is unknown at
 construction, so only its shape and dtype are checked and it is returned unchanged: no
 host synchronisation, no recompile when its value changes. Code that takes a shortcut from
@@ -31,6 +34,8 @@ FLOAT32_MAX = float(np.finfo(np.float32).max)
 __all__ = [
     "FLOAT32_MAX",
     "INT32_MAX",
+    "NOT_A_NUMBER",
+    "as_number",
     "check_bool",
     "check_choice",
     "check_float",
@@ -49,44 +54,102 @@ def static_value(value: Any) -> Any:
     """``value`` as a Python number when it is concrete, ``None`` when it is traced.
 
     The test for value-dependent code shapes: ``static_value(eps) == 0`` may skip ``+ eps``;
-    a traced ``eps`` (``None``) takes the general formula.
+    a traced ``eps`` (``None``) takes the general formula. A complex value whose imaginary
+    part is exactly 0 is its real part.
     """
     if is_traced(value):
         return None
     if isinstance(value, (bool, int, float)):
         return value
     arr = np.asarray(value)
-    return arr.item() if arr.ndim == 0 else None
+    if arr.ndim != 0:
+        return None
+    item = arr.item()
+    if isinstance(item, complex) and item.imag == 0:
+        return item.real
+    return item
 
 
-def _scalar_kind(name: str, value: Any, kinds: str) -> Any:
-    """Return a concrete NumPy 0-d array for ``value``, or the tracer itself.
+class _NotANumber:
+    """Marker returned by :func:`as_number` for values that are not numbers."""
 
-    ``kinds`` is a string of NumPy dtype kinds accepted for arrays ('f', 'i', 'u').
+
+NOT_A_NUMBER: Any = _NotANumber()
+
+
+def as_number(name: str, value: Any) -> Any:
+    """The one number check: ``value`` as a Python ``int``/``float``, a tracer, or
+    :data:`NOT_A_NUMBER`.
+
+    Python, NumPy and concrete 0-d JAX numbers of every real dtype (bfloat16, float16,
+    float32, float64, integers) are numbers, validated identically whatever their type: a
+    concrete one becomes the Python ``int`` (integer dtypes) or ``float`` it holds. A complex
+    number whose imaginary part is exactly 0 is its real part (``optax.inject_hyperparams``
+    casts hyperparameters to complex64 for complex parameters); a non-zero imaginary part
+    is a ``ValueError`` naming ``name``. Booleans, strings and other objects are
+    :data:`NOT_A_NUMBER`. A tracer of shape ``()`` is returned unchanged (real dtypes) or
+    as its real part (complex dtypes: its imaginary part is unknown at construction); an
+    array of another shape is a ``ValueError``.
     """
+    if isinstance(value, (bool, np.bool_)):
+        return NOT_A_NUMBER
+    if isinstance(value, (int, float)):  # Python numbers (and np.float64, a float subclass)
+        return value
+    if isinstance(value, complex):
+        return _real_part(name, value, value)
     dtype = getattr(value, "dtype", None)
     shape = getattr(value, "shape", None)
     if dtype is None or shape is None:
-        return None
-    if np.dtype(dtype).kind not in kinds:
-        return None
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        if isinstance(value, numbers.Real):  # fractions.Fraction, ...
+            return float(value)
+        return NOT_A_NUMBER
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        return NOT_A_NUMBER
+    kind = _kind(dt)
+    if kind is None:
+        return NOT_A_NUMBER
     if tuple(shape) != ():
         raise ValueError(f"{name} must be a scalar, got an array of shape {tuple(shape)}")
     if is_traced(value):
-        return value
-    return np.asarray(value)
+        return jax.numpy.real(value) if kind == "c" else value
+    item = np.asarray(value)
+    if kind == "i":
+        return int(item.item())
+    if kind == "c":
+        return _real_part(name, complex(item.item()), value)
+    return float(item.astype(np.float64))
+
+
+def _kind(dtype: Any) -> str | None:
+    """'f' (any real floating dtype, bfloat16 included), 'i' (integers), 'c', or None."""
+    if dtype == np.bool_:
+        return None
+    if jax.numpy.issubdtype(dtype, jax.numpy.floating):
+        return "f"
+    if jax.numpy.issubdtype(dtype, jax.numpy.integer):
+        return "i"
+    if jax.numpy.issubdtype(dtype, jax.numpy.complexfloating):
+        return "c"
+    return None
+
+
+def _real_part(name: str, z: complex, shown: Any) -> float:
+    if z.imag != 0:
+        raise ValueError(
+            f"{name} must be a real number (a complex value needs a zero imaginary part), "
+            f"got {_show(shown)}"
+        )
+    return float(z.real)
 
 
 def _show(value: Any) -> str:
     """``repr(value)``, shortened: a hostile value must not flood the message."""
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:40]}...{text[-20:]} ({len(text)} characters)"
-
-
-def _is_real(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, numbers.Real)
 
 
 def check_float(
@@ -107,13 +170,12 @@ def check_float(
     NumPy array is validated like a number; a tracer (float or integer dtype, shape ``()``)
     is returned unchanged, unchecked.
     """
-    if not _is_real(value):
-        arr = _scalar_kind(name, value, "fiu")
-        if arr is None:
-            raise ValueError(f"{name} must be a real number, got {_show(value)}")
-        if is_traced(arr):
-            return arr
-        value = arr.item()
+    number = as_number(name, value)
+    if number is NOT_A_NUMBER:
+        raise ValueError(f"{name} must be a real number, got {_show(value)}")
+    if is_traced(number):
+        return number
+    value = number
     try:
         f = float(value)
     except OverflowError:
@@ -139,21 +201,21 @@ def check_float(
 def check_int(name: str, value: Any, *, lo: int | None = None, hi: int = INT32_MAX) -> Any:
     """Return ``value`` as a Python int in ``[lo, hi]`` (``hi`` defaults to int32 max).
 
-    A 0-d integer JAX or NumPy array is validated like a number; an integer tracer of shape
-    ``()`` is returned unchanged, unchecked.
+    Every number is read by :func:`as_number`, so Python, NumPy and concrete 0-d JAX
+    numbers of any dtype are validated identically: an integral float (``10.0``,
+    ``np.float32(10.0)``, ``jnp.array(10.0)``, bfloat16 too) is accepted as that integer,
+    a non-integral one and ``bool`` are rejected. An integer tracer of shape ``()`` is
+    returned unchanged, unchecked; a floating tracer is rejected (its value may not be
+    integral).
     """
-    if not isinstance(value, (numbers.Integral, float, bool)):
-        arr = _scalar_kind(name, value, "iu")
-        if arr is None:
-            raise ValueError(f"{name} must be an integer, got {_show(value)}")
-        if is_traced(arr):
-            return arr
-        value = int(arr.item())
-    if isinstance(value, bool) or not (
-        isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
-    ):
+    number = as_number(name, value)
+    if number is NOT_A_NUMBER or (isinstance(number, float) and not number.is_integer()):
         raise ValueError(f"{name} must be an integer, got {_show(value)}")
-    i = int(value)
+    if is_traced(number):
+        if not jax.numpy.issubdtype(number.dtype, jax.numpy.integer):
+            raise ValueError(f"{name} must be an integer, got a {number.dtype} tracer")
+        return number
+    i = int(number)
     if lo is not None and i < lo:
         what = "a positive integer" if lo == 1 else f"an integer >= {lo}"
         raise ValueError(f"{name} must be {what}, got {_show(value)}")

@@ -89,19 +89,30 @@ def _walk(tree: Any, upcoming: bool) -> _Found:
 
 
 def _walk_inject(node: Any, upcoming: bool, found: _Found) -> None:
-    """An ``optax.inject_hyperparams`` state: its ``learning_rate`` counts once.
+    """An ``optax.inject_hyperparams`` state: its ``learning_rate`` counts once, and only
+    where it is what the update applies.
 
-    The injected value is the rate the inner optimizer was built with. When the inner state
-    holds lrx learning-rate states (``inject_hyperparams(lrx.adam)``) they carry that same
-    value, so it is not multiplied in again: the last rate comes from the inner state (what
-    the update applied), the next rate is the injected value (what the next update will be
-    built with; a value set in ``state.hyperparams`` takes effect there).
+    The rule: rates are read from the states that apply them. The inner state of
+    ``inject_hyperparams(lrx.adam)`` records the rate its update applied
+    (:func:`lrx.scale_by_learning_rate`), so the last rate is the inner's, never the
+    injected value times it; ``partition``/``layerwise_decay`` groups and chains of several
+    rate transforms are read the same way (0.2.0 multiplied the injected value in again).
+    The injected value counts only where nothing below records a rate (``optax.sgd`` as
+    the inner factory: the injected value is the rate it applies, and a value set by hand in
+    ``state.hyperparams`` after the update shows there, the old one being gone). The next
+    rate is the inner's next rate, except that an inner recording exactly one plain rate
+    (``inject_hyperparams(lrx.adam)``: the injected constant) takes the injected value,
+    which the next update is built with (a value set by hand takes effect there).
     """
     inner = _walk(node.inner_state, upcoming)
     hyper = node.hyperparams if isinstance(node.hyperparams, dict) else {}
     injected = hyper.get("learning_rate")
-    if injected is not None and (upcoming or not inner.rates):
-        inner.rates = [_value(injected)]
+    if injected is not None:
+        records = bool(inner.rates or inner.groups)
+        if not records:
+            inner.rates = [_value(injected)]
+        elif upcoming and len(inner.rates) == 1 and not inner.groups:
+            inner.rates = [_value(injected)]
     found.rates += inner.rates
     found.scales += inner.scales
     found.merge_groups(inner.groups)
@@ -142,9 +153,12 @@ def learning_rate(opt_state: Any) -> Rate:
     Plateau: the global rate in force). Before any update it is the rate the first update
     will use. An :func:`lrx.observe` after the last update does not change it (it changes
     :func:`next_learning_rate`). Several learning-rate states or scales in one chain
-    multiply. An ``optax.inject_hyperparams`` state counts its ``learning_rate`` once
-    (``inject_hyperparams(lrx.adam)`` and ``inject_hyperparams(optax.adam)`` alike);
-    ``optax.contrib.reduce_on_plateau`` states contribute their ``scale``.
+    multiply. Rates are read from the states that applied them: under
+    ``optax.inject_hyperparams`` the injected ``learning_rate`` counts once, and only where
+    no state below it records a rate (``inject_hyperparams(optax.adam)``); an lrx inner
+    (``lrx.adam``, ``partition``, ``layerwise_decay``, a chain of several rates) is read
+    from its own states. ``optax.contrib.reduce_on_plateau`` states contribute their
+    ``scale``.
 
     Under :func:`lrx.partition` (optax's ``PartitionState``) the result is a dict
     ``label -> learning rate`` (labels whose transform holds no learning rate, such as
@@ -195,10 +209,13 @@ def next_learning_rate(opt_state: Any) -> Rate:
     ``scheduler.get_last_lr()`` after ``scheduler.step()`` (or ``scheduler.step(metric)``).
     Same rules as :func:`learning_rate` otherwise (dict under :func:`lrx.partition`, works
     inside ``jit`` and on restored and ``nnx.Optimizer`` states). Under
-    ``optax.inject_hyperparams`` it is the injected ``learning_rate`` (times any plateau
-    scale): exact for a numeric injected value, including one set by hand in
-    ``state.hyperparams``; for an injected *schedule* optax's state keeps only the last
-    value, so give the schedule to the lrx optimizer instead to read its next value.
+    ``optax.inject_hyperparams`` the inner's next rate; where the inner holds one plain
+    rate (``inject_hyperparams(lrx.adam)``, ``inject_hyperparams(optax.adam)``) it is the
+    injected ``learning_rate`` (times any plateau scale), so a value set by hand in
+    ``state.hyperparams`` shows here (under ``partition``/``layerwise_decay`` groups or
+    several rates it shows after the next update). For an injected *schedule* optax's
+    state keeps only the last value, so give the schedule to the lrx optimizer instead to
+    read its next value.
 
     Args:
         opt_state: an optimizer state (any pytree).

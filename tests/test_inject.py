@@ -25,6 +25,20 @@ NUM_STEPS = 20
 MAX_DELTA: dict[str, float] = {}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _print_table(request):
+    """The max |Δ| table (factory -> max |injected − direct| over 20 steps), printed after
+    this module's tests ran (visible with ``-s``)."""
+    yield
+    if MAX_DELTA and request.config.getoption("capture") == "no":  # pytest -s
+        capture = request.config.pluginmanager.getplugin("capturemanager")
+        with capture.global_and_fixture_disabled():
+            print("\n| factory | max abs delta, injected vs direct (20 steps) |")
+            print("|---|---|")
+            for key, value in MAX_DELTA.items():
+                print(f"| `{key}` | {value:.2e} |")
+
+
 def _run(tx, num_steps=NUM_STEPS):
     p = params()
     state = tx.init(p)
@@ -99,14 +113,3 @@ def test_booleans_and_strings_stay_static_without_static_args():
     state = tx.init(params())
     assert "nesterov" not in state.hyperparams and "mu_dtype" not in state.hyperparams
     assert set(state.hyperparams) == {"learning_rate", "b1", "b2", "eps", "eps_root"}
-
-
-def test_print_table(capsys):
-    """The max |Δ| table (``pytest -s``): factory -> max |injected − direct| over 20 steps."""
-    if not MAX_DELTA:
-        pytest.skip("run with test_inject_equals_direct")
-    with capsys.disabled():
-        print("\n| factory | max abs delta, injected vs direct (20 steps) |")
-        print("|---|---|")
-        for key, value in MAX_DELTA.items():
-            print(f"| `{key}` | {value:.2e} |")

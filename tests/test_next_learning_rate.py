@@ -15,14 +15,8 @@ import optax
 import pytest
 
 import lrx
-from lrx.transforms.learning_rate import ScaleByLearningRateState
 from tests.reference import gen_next_lr
 from tests.reference.golden import load
-
-pytestmark = pytest.mark.skipif(
-    "next_learning_rate" not in ScaleByLearningRateState._fields,
-    reason="needs ScaleByLearningRateState.next_learning_rate (scale_by_learning_rate)",
-)
 
 GOLDEN = {case["id"]: case for case in load("next_lr")["cases"]}
 LR = load("next_lr")["lr"]
@@ -155,3 +149,90 @@ def test_inject_hyperparams_schedule_last_rate():
         _, state = tx.update(jnp.ones(2), state)
         rates.append(float(lrx.learning_rate(state)))
     assert rates == pytest.approx([0.1, 0.05, 0.025])
+
+
+# --------------------------------------------------------------------------------------
+# Readouts under inject_hyperparams equal the rate the update applies (one rule)
+# --------------------------------------------------------------------------------------
+_P = {"a": jnp.array([1.0, -2.0]), "b": jnp.array([0.5, 3.0])}
+_G = {"a": jnp.array([1.0, 2.0]), "b": jnp.array([-4.0, 0.5])}
+
+
+def _partitioned(learning_rate):
+    return lrx.partition({"a": lrx.sgd(learning_rate), "b": lrx.sgd(0.5)}, {"a": "a", "b": "b"})
+
+
+def _two_rates(learning_rate):
+    return optax.chain(
+        lrx.scale_by_learning_rate(learning_rate),
+        lrx.scale_by_learning_rate(lrx.step_decay(0.5, step_size=1, gamma=0.5), flip_sign=False),
+    )
+
+
+INJECTED = {
+    "partition": (lambda: optax.inject_hyperparams(_partitioned)(learning_rate=0.1), True),
+    "layerwise_decay": (
+        lambda: optax.inject_hyperparams(lrx.layerwise_decay, static_args=("optimizer",))(
+            optimizer=lrx.sgd, learning_rate=0.5, decay=0.1, layers=["a", "b"]
+        ),
+        True,
+    ),
+    "two_rates": (lambda: optax.inject_hyperparams(_two_rates)(learning_rate=0.1), False),
+    "lrx_sgd": (lambda: optax.inject_hyperparams(lrx.sgd)(learning_rate=0.1), False),
+    "optax_sgd": (lambda: optax.inject_hyperparams(optax.sgd)(learning_rate=0.1), False),
+}
+
+
+def _applied(updates, grouped):
+    """The rate an sgd-like update applied: -u / g (per group under partition)."""
+    rate = jax.tree.map(lambda u, g: float(np.mean(-np.asarray(u) / np.asarray(g))), updates, _G)
+    if not grouped:
+        assert rate["a"] == pytest.approx(rate["b"], rel=1e-6)
+        return rate["a"]
+    return rate
+
+
+def _read(value, grouped):
+    if not grouped:
+        return float(value)
+    assert set(value) in ({"a", "b"}, {"layer_0", "layer_1"})
+    keys = sorted(value)
+    return {"a": float(value[keys[0]]), "b": float(value[keys[1]])}
+
+
+@pytest.mark.parametrize("name", list(INJECTED))
+def test_readouts_under_inject_equal_the_applied_rate(name):
+    """learning_rate (before any update: the first update's rate; after: the last one's)
+    and next_learning_rate equal -update/gradient, for inject around partition,
+    layerwise_decay, a chain of two rate transforms, lrx.sgd and optax.sgd. 0.2.0 counted
+    the injected rate twice under partition/layerwise_decay (0.025/0.25 for 0.05/0.5) and
+    read the injected value alone for a chain of two rates (0.1 for 0.05)."""
+    make, grouped = INJECTED[name]
+    tx = make()
+    state = tx.init(_P)
+    first = _read(lrx.learning_rate(state), grouped)
+    upcoming = first
+    for _ in range(3):
+        updates, state = tx.update(_G, state, _P)
+        applied = _applied(updates, grouped)
+        assert applied == pytest.approx(upcoming, rel=1e-6)
+        assert _read(lrx.learning_rate(state), grouped) == pytest.approx(applied, rel=1e-6)
+        upcoming = _read(lrx.next_learning_rate(state), grouped)
+
+
+@pytest.mark.parametrize("name", ["lrx_sgd", "optax_sgd", "lrx_adam_sgd_like"])
+def test_a_hand_changed_injected_rate_shows_in_next_not_in_last(name):
+    if name == "lrx_adam_sgd_like":
+        tx = optax.inject_hyperparams(lambda learning_rate: lrx.chain(lrx.sgd(learning_rate)))(
+            learning_rate=0.1
+        )
+    else:
+        tx = INJECTED[name][0]()
+    state = tx.init(_P)
+    updates, state = tx.update(_G, state, _P)
+    state.hyperparams["learning_rate"] = jnp.asarray(0.02)  # set by hand
+    if name != "optax_sgd":  # optax.sgd's state keeps no record of the rate it applied
+        assert float(lrx.learning_rate(state)) == pytest.approx(_applied(updates, False))
+    nxt = float(lrx.next_learning_rate(state))
+    updates, state = tx.update(_G, state, _P)
+    assert nxt == pytest.approx(_applied(updates, False), rel=1e-6) == 0.02

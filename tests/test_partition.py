@@ -24,23 +24,15 @@ import lrx.optimizers
 from lrx.transforms.partition import glob_match, param_paths
 
 
-def _lrx_optimizers_ready() -> bool:
-    return not getattr(lrx.optimizers, "_PLACEHOLDER", False)
-
-
 def _sgd(lib: str, lr, momentum: float = 0.0):
     if lib == "optax":
         return optax.sgd(lr, momentum=momentum or None)
-    if not _lrx_optimizers_ready():
-        pytest.skip("lrx.sgd not implemented yet")
     return lrx.sgd(lr, momentum=momentum)
 
 
 def _adam(lib: str, lr):
     if lib == "optax":
         return optax.adam(lr)
-    if not _lrx_optimizers_ready():
-        pytest.skip("lrx.adam not implemented yet")
     return lrx.adam(lr)
 
 

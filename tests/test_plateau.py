@@ -23,13 +23,11 @@ import pytest
 from absl.testing import parameterized
 
 import lrx
-from lrx.transforms.learning_rate import ScaleByLearningRateState
 from lrx.transforms.plateau import ReduceOnPlateauState
 from tests.reference import golden
 from tests.reference.gen_plateau import lrx_kwargs, torch_run
 
 # lrx.next_learning_rate reads this field of scale_by_learning_rate's state.
-HAS_NEXT = "next_learning_rate" in ScaleByLearningRateState._fields
 
 GOLDEN = golden.load("plateau")
 CONFIGS = {c["name"]: c for c in GOLDEN["configs"]}
@@ -102,8 +100,6 @@ class GoldenTest(chex.TestCase):
         tx = lrx.chain(lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"]))
         update = self.variant(tx.update)
         observe = self.variant(lrx.observe)
-        if not HAS_NEXT:
-            pytest.skip("needs ScaleByLearningRateState.next_learning_rate")
         state = tx.init(jnp.zeros(2))
         used = base_lr
         for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
@@ -330,8 +326,6 @@ def test_validation(kwargs, name):
 
 def test_nnx_optimizer_update_with_value():
     nnx = pytest.importorskip("flax.nnx")
-    if not HAS_NEXT:
-        pytest.skip("needs ScaleByLearningRateState.next_learning_rate")
     model = nnx.Linear(2, 1, rngs=nnx.Rngs(0))
     tx = lrx.chain(lrx.scale_by_learning_rate(0.1), lrx.reduce_on_plateau(factor=0.5, patience=0))
     optimizer = nnx.Optimizer(model, tx, wrt=nnx.Param)

@@ -33,8 +33,8 @@ def _all_schedules() -> dict[str, lrx.Schedule]:
         "constant": lrx.constant(0.1),
         "step_decay": lrx.step_decay(0.1, 10, 0.5),
         "multistep_decay": lrx.multistep_decay(0.1, [10, 20]),
-        "exponential_decay": lrx.exponential_decay(0.1, 0.95),
-        "exponential_staircase": lrx.exponential_decay(0.1, 0.95, every=100, staircase=True),
+        "exponential_decay": lrx.exponential_decay(0.1, 1, 0.95),
+        "exponential_staircase": lrx.exponential_decay(0.1, 100, 0.95, staircase=True),
         "cosine_annealing": lrx.cosine_annealing(0.1, 100, 1e-3),
         "cosine_warm_restarts": lrx.cosine_warm_restarts(0.1, 10),
         "cosine_warm_restarts_mult": lrx.cosine_warm_restarts(0.1, 10, T_mult=2, eta_min=1e-4),
@@ -165,7 +165,15 @@ BAD_CONFIGS = [
     ("string number", {"name": "step_decay", "init_value": "0.1", "step_size": 2}),
     ("bool number", {"name": "step_decay", "init_value": True, "step_size": 2}),
     ("nan", {"name": "step_decay", "init_value": float("nan"), "step_size": 2}),
-    ("inf", {"name": "exponential_decay", "init_value": 0.1, "gamma": float("inf")}),
+    (
+        "inf",
+        {
+            "name": "exponential_decay",
+            "init_value": 0.1,
+            "transition_steps": 1,
+            "decay_rate": float("inf"),
+        },
+    ),
     ("huge int", {"name": "step_decay", "init_value": 0.1, "step_size": 10**30}),
     ("negative", {"name": "cosine_annealing", "init_value": 0.1, "T_max": -5}),
     ("float step", {"name": "step_decay", "init_value": 0.1, "step_size": 2.5}),
@@ -462,3 +470,320 @@ def test_state_leaves_never_share_a_buffer_so_the_whole_state_can_be_donated(mak
         ids = [id(x) for x in jax.tree.leaves(state)]
         assert len(ids) == len(set(ids))
     assert bool(jnp.all(jnp.isfinite(params["w"])))
+
+
+# --------------------------------------------------------------------------------------
+# Round 3: one number check, one weight decay, float64 rates, error paths
+# --------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "value",
+    [
+        *(10, 10.0, np.float64(10.0), np.float32(10.0), np.float16(10.0), np.int64(10)),
+        *(jnp.array(10.0), jnp.array(10), jnp.array(10.0, jnp.bfloat16)),
+        *(jnp.array(10.0 + 0j, jnp.complex64), np.complex128(10.0)),
+    ],
+    ids=lambda v: f"{type(v).__name__}-{getattr(v, 'dtype', '')}",
+)
+def test_integers_given_as_integral_floats_are_accepted_from_every_source(value):
+    """warmup_steps, patience, steps_per_epoch: one rule for Python, NumPy and JAX numbers
+    (integral floats of any dtype are integers; complex with a zero imaginary part too)."""
+    assert lrx.warmup(0.1, value).warmup_steps == 10
+    assert lrx.reduce_on_plateau(patience=value) is not None
+    assert lrx._validate.check_int("steps_per_epoch", value, lo=1) == 10
+
+
+@pytest.mark.parametrize(
+    "value", [10.5, np.float32(10.5), jnp.array(10.5), jnp.array(10.5, jnp.bfloat16), True]
+)
+def test_non_integral_numbers_are_rejected_as_integers_from_every_source(value):
+    with pytest.raises(ValueError, match="warmup_steps must be an integer"):
+        lrx.warmup(0.1, value)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32, np.float16])
+def test_every_real_floating_dtype_is_a_real_number(dtype):
+    b1 = jnp.asarray(0.5, dtype)
+    tx = lrx.scale_by_adam(b1=b1, b2=jnp.asarray(0.5, dtype))
+    want = lrx.scale_by_adam(b1=0.5, b2=0.5)
+    g = jnp.array([1.0, -2.0])
+    chex.assert_trees_all_close(tx.update(g, tx.init(g))[0], want.update(g, want.init(g))[0])
+
+
+def test_complex_hyperparameters_need_a_zero_imaginary_part():
+    assert lrx._validate.check_float("b1", jnp.asarray(0.9, jnp.complex64)) == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="b1 must be a real number"):
+        lrx.scale_by_adam(b1=jnp.asarray(0.9 + 0.1j, jnp.complex64))
+    with pytest.raises(ValueError, match="learning_rate must be a real number"):
+        lrx.sgd(0.1 + 0.5j)
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_learning_rate_callable_returning_a_complex_value_is_a_value_error(jit):
+    tx = lrx.sgd(lambda count: 0.1 + 0.5j)
+    update = jax.jit(tx.update) if jit else tx.update
+    with pytest.raises(ValueError, match=r"learning_rate.*real"):
+        update(jnp.ones(2), tx.init(jnp.ones(2)))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda wd: lrx.add_decayed_weights(wd),
+        lambda wd: lrx.sgd(0.1, weight_decay=wd),
+        lambda wd: lrx.adamw(0.1, weight_decay=wd),
+        lambda wd: lrx.compat.torch.sgd(lr=0.1, weight_decay=wd),
+        lambda wd: lrx.compat.torch.adamw(lr=0.1, weight_decay=wd),
+    ],
+    ids=["add_decayed_weights", "sgd", "adamw", "torch_sgd", "torch_adamw"],
+)
+def test_one_weight_decay_a_traced_value_without_params_is_a_value_error(make):
+    """One implementation (lrx.add_decayed_weights): a traced λ without params raises at
+    trace time (0.2.0's sgd/adamw/compat.torch returned NaN updates), λ = 0 needs no
+    params, and with params every entry point gives g + λθ."""
+    g, p = jnp.ones(2), jnp.full(2, 2.0)
+
+    @jax.jit
+    def no_params(wd):
+        tx = make(wd)
+        return tx.update(g, tx.init(p))[0]
+
+    with pytest.raises(ValueError, match=r"weight_decay is traced.*params"):
+        no_params(jnp.asarray(0.1))
+    with pytest.raises(ValueError, match="pass params"):
+        make(0.1).update(g, make(0.1).init(p))
+    tx = make(0.0)
+    assert bool(jnp.all(jnp.isfinite(tx.update(g, tx.init(p))[0])))  # no params needed
+    with_params = jax.jit(lambda wd: make(wd).update(g, make(wd).init(p), p)[0])
+    chex.assert_trees_all_close(
+        with_params(jnp.asarray(0.25)), make(0.25).update(g, make(0.25).init(p), p)[0]
+    )
+
+
+def test_the_private_weight_decay_is_gone():
+    import lrx.optimizers
+
+    assert not hasattr(lrx.optimizers, "_decayed_weights")
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_accumulator_dtype_is_positional_as_optax(jit):
+    params = {"w": jnp.linspace(-1.0, 1.0, 4)}
+    # optax computes decay * buffer in the buffer's dtype, lrx in float32: equal to the
+    # buffer dtype's rounding
+    for tx, ref, rtol in [
+        (lrx.sgd(0.01, 0.9, False, jnp.bfloat16), optax.sgd(0.01, 0.9, False, jnp.bfloat16), 3e-2),
+        (
+            lrx.scale_by_momentum(0.9, False, jnp.float32),
+            optax.trace(0.9, False, jnp.float32),
+            1e-6,
+        ),
+        (lrx.sgd(0.01, 0.9, True, jnp.float16), optax.sgd(0.01, 0.9, True, jnp.float16), 4e-3),
+    ]:
+        s, r = tx.init(params), ref.init(params)
+        step = jax.jit(tx.update) if jit else tx.update
+        for i in range(4):
+            g = {"w": jnp.cos(jnp.arange(4.0) + i)}
+            u, s = step(g, s, params)
+            with jax.numpy_dtype_promotion("standard"):  # optax mixes bf16 and f32
+                v, r = ref.update(g, r, params)
+            chex.assert_trees_all_close(u, v, rtol=rtol, atol=rtol * 0.05)  # |u| ~ 0.01-0.05
+        buffers = [x.dtype for x in jax.tree.leaves(s) if x.ndim]
+        assert buffers == [x.dtype for x in jax.tree.leaves(r) if x.ndim]
+    with pytest.raises(ValueError, match="accumulator_dtype"):
+        lrx.scale_by_momentum(0.9, False, jnp.float32, mu_dtype=jnp.bfloat16)
+
+
+def test_observe_rejects_a_non_number_naming_the_argument():
+    from fractions import Fraction
+
+    tx = lrx.chain(lrx.scale_by_learning_rate(0.1), lrx.reduce_on_plateau())
+    state = tx.init(jnp.zeros(2))
+    lrx.observe(state, Fraction(1, 2))  # a real number: accepted as 0.5
+    with pytest.raises((ValueError, TypeError), match="value"):
+        lrx.observe(state, "0.5")
+
+
+def test_apply_updates_complex_to_real_message_talks_about_params_and_updates():
+    with pytest.raises(ValueError, match=r"params.*updates|updates.*params") as info:
+        lrx.apply_updates(jnp.ones(2), jnp.full(2, 1j, jnp.complex64))
+    assert "moment" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: lrx.sgd(v),
+        lambda v: lrx.scale_by_learning_rate(v),
+        lambda v: lrx.scale_by_schedule(v),
+        lambda v: lrx.compat.torch.sgd(lr=v),
+    ],
+    ids=["sgd", "scale_by_learning_rate", "scale_by_schedule", "torch_sgd"],
+)
+@pytest.mark.parametrize("kind", ["jnp", "np", "np0d"])
+def test_float64_arrays_beyond_float32_are_rejected_in_x64_mode(make, kind):
+    with jax.enable_x64(True):
+        value = {"jnp": jnp.array(1e39), "np": np.float64(1e39), "np0d": np.array(1e39)}[kind]
+        with pytest.raises(ValueError, match="representable in float32"):
+            make(value)
+
+
+@pytest.mark.parametrize("make", [lrx.sgd, lrx.adam, lrx.adamw, lrx.rmsprop, lrx.adagrad])
+@pytest.mark.parametrize("rate", ["float", "array", "traced"])
+def test_float64_params_get_float64_rates(make, rate):
+    """Under x64 a float64 parameter steps by exactly 0.1·direction, as optax."""
+    with jax.enable_x64(True):
+        params = jnp.linspace(-1.0, 1.0, 5, dtype=jnp.float64)
+        g = jnp.cos(jnp.arange(5, dtype=jnp.float64))
+        ref = getattr(optax, make.__name__)(0.1)
+        with jax.numpy_dtype_promotion("standard"):  # optax adds Python floats to int32
+            want = ref.update(g, ref.init(params), params)[0]
+        lr = {"float": 0.1, "array": jnp.asarray(0.1, jnp.float64)}.get(rate)
+        if rate == "traced":
+            got = jax.jit(lambda lr: make(lr).update(g, make(lr).init(params), params)[0])(
+                jnp.asarray(0.1, jnp.float64)
+            )
+        else:
+            tx = make(lr)
+            got = tx.update(g, tx.init(params), params)[0]
+        assert got.dtype == jnp.float64
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-15, atol=0)
+
+
+@pytest.mark.parametrize("shape", [(), (2,)])
+def test_skip_nonfinite_counts_a_restored_inf_moment_on_a_0d_param_like_any_other(shape):
+    """0.2.0 exempted every 0-d state leaf already non-finite (meant for a plateau's
+    best = +inf), so an inf second moment of a shape () parameter was committed forever."""
+    tx = lrx.skip_nonfinite(lrx.chain(lrx.adam(0.1), lrx.reduce_on_plateau()))
+    params = {"p": jnp.zeros(shape), "q": jnp.zeros(3)}
+    state = tx.init(params)
+    adam_state = state.inner_state[0][0]
+    nu = dict(adam_state.nu, p=jnp.full(shape, jnp.inf))
+    inner = (adam_state._replace(nu=nu), *state.inner_state[0][1:])
+    state = state._replace(inner_state=(inner, *state.inner_state[1:]))
+    step = jax.jit(tx.update)
+    for _ in range(2):
+        u, state = step(jax.tree.map(jnp.ones_like, params), state, params, value=1.0)
+    assert int(state.num_skipped) == 2
+    chex.assert_trees_all_equal(u, jax.tree.map(jnp.zeros_like, params))
+
+
+def test_skip_nonfinite_still_exempts_sentinels_plateau_best_and_injected_inf():
+    """A plateau's best = +inf (lrx's and optax.contrib's) and an injected inf
+    hyperparameter are sentinels: steps are taken."""
+
+    def capped(step_size, cap):  # a factory with an inf hyperparameter (cap = inf: none)
+        return optax.scale(jnp.minimum(step_size, cap))
+
+    tx = lrx.skip_nonfinite(
+        lrx.chain(
+            optax.inject_hyperparams(capped)(step_size=1.0, cap=math.inf),
+            lrx.scale_by_learning_rate(0.1),
+            lrx.reduce_on_plateau(),
+            optax.contrib.reduce_on_plateau(),
+        )
+    )
+    params = jnp.zeros(())
+    state = tx.init(params)
+    assert not bool(jnp.isfinite(state.inner_state[0].hyperparams["cap"]))
+    with jax.numpy_dtype_promotion("standard"):  # optax.contrib mixes int32 and float32
+        u, state = jax.jit(tx.update)(jnp.ones(()), state, params, value=1.0)
+    assert int(state.num_skipped) == 0
+    assert float(u) == pytest.approx(-0.1)
+
+
+def test_partition_pattern_with_a_list_label_is_a_value_error_naming_it():
+    with pytest.raises(ValueError, match=r"patterns\['\*\*'\] must be a label"):
+        lrx.partition({"a": optax.sgd(0.1)}, patterns={"**": ["a"]})
+
+
+_LABEL_PARAMS = {"x": jnp.ones(2), "y": {"z": jnp.ones(3), "w": jnp.ones(1)}}
+
+
+@pytest.mark.parametrize("where", ["masked", "nested"])
+def test_partition_label_trees_may_leave_masked_slots_unlabelled(where):
+    """Inside optax.masked (or a nested partition) the masked-out parameters are optax
+    MaskedNode slots; a label tree that leaves them out works (0.2.0: a raw pytree
+    structure error), equal to the same tree with the slot labelled."""
+    t = {"a": optax.sgd(0.1), "b": optax.sgd(0.2)}
+    if where == "masked":
+        mask = {"x": True, "y": {"z": True, "w": False}}
+        tx = optax.masked(lrx.partition(t, {"x": "a", "y": {"z": "b"}}), mask)
+        ref = optax.masked(lrx.partition(t, {"x": "a", "y": {"z": "b", "w": "a"}}), mask)
+    else:
+        inner = lrx.partition(t, {"x": "a", "y": {"z": "b"}})
+        full = lrx.partition(t, {"x": "a", "y": {"z": "b", "w": "a"}})
+        outer = {"x": "in", "y": {"z": "in", "w": "out"}}
+        tx = lrx.partition({"in": inner, "out": optax.sgd(0.3)}, outer)
+        ref = lrx.partition({"in": full, "out": optax.sgd(0.3)}, outer)
+    p = _LABEL_PARAMS
+    got = tx.update(p, tx.init(p), p)[0]
+    chex.assert_trees_all_close(got, ref.update(p, ref.init(p), p)[0])
+
+
+def test_partition_label_tree_missing_a_real_parameter_names_its_path():
+    tx = lrx.partition({"a": optax.sgd(0.1)}, {"x": "a", "y": {"z": "a"}})
+    with pytest.raises(ValueError, match=r"parameters with no label \(1\):\n  y/w"):
+        tx.init(_LABEL_PARAMS)
+
+
+@pytest.mark.parametrize(
+    "lr",
+    [1e38, np.float64(1e38), lrx.constant(1e38), lrx.warmup_cosine(1e38, 5, 50)],
+    ids=["float", "np", "constant", "warmup_cosine"],
+)
+def test_layerwise_decay_factors_beyond_float32_are_rejected_at_construction(lr):
+    with pytest.raises(ValueError, match="float32"):
+        lrx.layerwise_decay(lrx.sgd, lr, 4.0, ["a", "b", "c"])
+    with jax.enable_x64(True), pytest.raises(ValueError, match="float32"):
+        lrx.layerwise_decay(lrx.sgd, jnp.asarray(1e38), 4.0, ["a", "b", "c"])
+    with pytest.raises(ValueError, match="float32"):
+        lrx.layerwise_decay(lrx.sgd, 1.0, 1e20, ["a", "b", "c"])
+
+
+def _multisteps_run(tx, grads):
+    params = {"w": jnp.array([1.0, -2.0, 3.0])}
+    with jax.numpy_dtype_promotion("standard"):  # optax.MultiSteps mixes int32 and float32
+        state = tx.init(params)
+        step = jax.jit(tx.update)
+        for g in grads:
+            u, state = step({"w": g}, state, params)
+            params = optax.apply_updates(params, u)
+    return params["w"]
+
+
+def test_skip_nonfinite_outside_multisteps_recovers_from_a_nan_micro_batch():
+    """The order that works: skip_nonfinite(MultiSteps(...)) skips the NaN micro-batch
+    before it reaches MultiSteps' accumulator: the run equals one that never saw that
+    batch. Inside (MultiSteps(skip_nonfinite(...))) optax.MultiSteps keeps the NaN in its
+    accumulator (not a bug of lrx; optax.apply_if_finite behaves the same), so the
+    parameters never move again after the NaN micro-batch."""
+    grads = [jnp.cos(jnp.arange(3.0) + t) for t in range(12)]
+    poisoned = [g.at[1].set(jnp.nan) if t == 5 else g for t, g in enumerate(grads)]
+    without = grads[:5] + grads[6:]
+
+    def outside():
+        return lrx.skip_nonfinite(optax.MultiSteps(lrx.adam(0.1), 2).gradient_transformation())
+
+    def inside():
+        return optax.MultiSteps(lrx.skip_nonfinite(lrx.adam(0.1)), 2).gradient_transformation()
+
+    chex.assert_trees_all_close(
+        _multisteps_run(outside(), poisoned), _multisteps_run(outside(), without)
+    )
+    stuck = _multisteps_run(inside(), poisoned)
+    assert bool(jnp.all(jnp.isfinite(stuck)))
+    # inside: stuck at the parameters of the two steps emitted before the NaN (batches 0-3)
+    chex.assert_trees_all_equal(stuck, _multisteps_run(inside(), grads[:4]))
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="schedules.compose._as_schedule takes numbers.Real only; reading children through "
+    "lrx._validate.as_number (the one number check) makes this pass",
+)
+@pytest.mark.parametrize("value", [jnp.float32(0.1), jnp.array(0.1), jnp.array(0.1, jnp.bfloat16)])
+def test_concrete_jax_numbers_are_accepted_as_schedule_values_like_numpy_ones(value):
+    want = float(np.asarray(value, np.float32))
+    assert float(lrx.sequence([value, 0.01], [5])(0)) == pytest.approx(want)
+    assert float(lrx.warmup(value, 5)(5)) == pytest.approx(want)

@@ -56,16 +56,16 @@ import optax
 
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_bool, check_float, static_value
-from lrx.optimizers import _decayed_weights
 from lrx.optimizers import adagrad as _adagrad
 from lrx.optimizers import adam as _adam
 from lrx.optimizers import adamw as _adamw
 from lrx.optimizers import sgd as _sgd
-from lrx.schedules._base import Schedule, as_schedule_fn
+from lrx.schedules._base import Schedule
 from lrx.schedules.compose import from_fn
 from lrx.schedules.decay import inverse_time_decay
-from lrx.transforms.learning_rate import scale_by_learning_rate
-from lrx.transforms.misc import chain
+from lrx.transforms._hyper import check_hyper
+from lrx.transforms.learning_rate import check_rate, scale_by_learning_rate
+from lrx.transforms.misc import add_decayed_weights, chain
 from lrx.transforms.momentum import check_nesterov, scale_by_momentum
 from lrx.transforms.rms import scale_by_rms
 
@@ -77,8 +77,7 @@ __all__ = ["adagrad", "adam", "adamw", "rmsprop", "sgd"]
 
 def _check_lr(lr: Any) -> ScalarOrSchedule:
     """Validate ``lr`` as torch does (a number must be >= 0), keeping schedules as they are."""
-    as_schedule_fn(lr, "lr")  # raises ValueError naming ``lr`` for a bad constant
-    return lr
+    return check_rate("lr", lr)  # ValueError naming ``lr`` for a bad constant
 
 
 def _is_zero_number(value: Any) -> bool:
@@ -100,15 +99,15 @@ def _head(maximize: bool, weight_decay: Any) -> list[optax.GradientTransformatio
     """torch's first two lines of every step: ``g = -g`` if maximize; ``g += wd * p`` (L2)."""
     parts = [optax.scale(-1.0)] if check_bool("maximize", maximize) else []
     if not _is_zero_number(weight_decay):
-        parts.append(_decayed_weights(weight_decay))
+        parts.append(add_decayed_weights(weight_decay))
     return parts
 
 
 def _check_betas(betas: Any) -> tuple[Any, Any]:
     if isinstance(betas, (str, bytes)) or not isinstance(betas, Sequence) or len(betas) != 2:
         raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    b1 = check_float("betas[0]", betas[0], lo=0.0, hi=1.0, hi_open=True)
-    b2 = check_float("betas[1]", betas[1], lo=0.0, hi=1.0, hi_open=True)
+    b1 = check_hyper("betas[0]", betas[0], lo=0.0, hi=1.0, hi_open=True)  # or a schedule
+    b2 = check_hyper("betas[1]", betas[1], lo=0.0, hi=1.0, hi_open=True)
     return b1, b2
 
 
@@ -333,9 +332,9 @@ def rmsprop(
     """
     head = _head(maximize, weight_decay)
     lr = _check_lr(lr)
-    alpha = check_float("alpha", alpha, lo=0.0, hi=1.0)
+    alpha = check_hyper("alpha", alpha, lo=0.0, hi=1.0)
     has_buffer = _has_buffer(momentum)
-    momentum = check_float("momentum", momentum, lo=0.0, hi=1.0)
+    momentum = check_hyper("momentum", momentum, lo=0.0, hi=1.0)
     rms = scale_by_rms(
         decay=alpha,
         eps=eps,

@@ -104,19 +104,39 @@ def _nonfinite_sum(*arrays: jax.Array) -> jax.Array:
     return lax.convert_element_type(s, jnp.float32)
 
 
+# Scalar state fields that hold a +-inf sentinel by design (a plateau's best metric before
+# its first observation: lrx's and optax.contrib's; the finder's best loss) and injected
+# hyperparameters (``growth_rate=inf``): already non-finite before the update, they do not
+# count. Every other leaf, 0-d or not, must be finite.
+_SENTINEL_FIELDS = frozenset({"best", "best_value", "avg_value"})
+
+
+def _is_sentinel(path: tuple[Any, ...]) -> bool:
+    names = [getattr(k, "name", getattr(k, "key", None)) for k in path]
+    if names and names[-1] in _SENTINEL_FIELDS:
+        return True
+    return "hyperparams" in names[:-1]
+
+
 def _step_ok(grads: Any, updates: Any, new_state: Any, old_state: Any) -> jax.Array:
     """Gradients, updates and the new state finite.
 
-    A scalar state leaf already non-finite before the update (a plateau ``best`` of ``+inf``
-    before its first observation) does not count. Array state leaves must be finite: the
-    same exemption for them would read every old moment once more (about a tenth of the
-    guard's compile time), and an array state that is already non-finite is a poisoned run
-    that should keep being reported, not a sentinel.
+    A sentinel field (:data:`_SENTINEL_FIELDS`, an injected hyperparameter) already
+    non-finite before the update does not count. Every other state leaf must be finite,
+    0-d or not: a moment of a shape ``()`` parameter restored as inf counts exactly like one
+    of shape ``(2,)`` (a poisoned run that should keep being reported).
     """
+    new_leaves = jax.tree.leaves(new_state)
+    old_leaves = jax.tree.leaves(old_state)
+    if any(_is_float(x) and x.ndim == 0 for x in new_leaves):
+        paths = [p for p, _ in jax.tree_util.tree_flatten_with_path(new_state)[0]]
+    else:
+        paths = [()] * len(new_leaves)
     state = []
-    for new, old in zip(jax.tree.leaves(new_state), jax.tree.leaves(old_state), strict=True):
+    for path, new, old in zip(paths, new_leaves, old_leaves, strict=True):
         if _is_float(new):
-            state.append(jnp.where(jnp.isfinite(old), new, 0) if new.ndim == 0 else new)
+            exempt = new.ndim == 0 and _is_sentinel(path)
+            state.append(jnp.where(jnp.isfinite(old), new, 0) if exempt else new)
     return _all_finite(
         [x for x in jax.tree.leaves(grads) if _is_float(x)],
         [x for x in jax.tree.leaves(updates) if _is_float(x)],
@@ -176,8 +196,8 @@ def skip_nonfinite(
     r"""Skip any update whose gradients or resulting updates contain NaN or Inf.
 
     Formula: with ``(u_t, s'_t) = inner.update(g_t, s_{t-1})`` and
-    ``ok_t = all(isfinite(g_t)) ∧ all(isfinite(u_t)) ∧ all(isfinite(s'_t))`` (a scalar leaf of
-    ``s'_t`` that was already non-finite in ``s_{t-1}`` is exempt), the output is ``u_t``
+    ``ok_t = all(isfinite(g_t)) ∧ all(isfinite(u_t)) ∧ all(isfinite(s'_t))`` (a sentinel
+    field of ``s'_t`` that was already non-finite in ``s_{t-1}`` is exempt), the output is ``u_t``
     and the new inner state ``s'_t`` when ``ok_t``, else zeros and the unchanged
     ``s_{t-1}``. A skipped step is as if it never happened: the inner count does not
     advance, so schedules, Adam's moments and bias correction continue from the last
@@ -187,10 +207,11 @@ def skip_nonfinite(
     The state test catches a poisoned state behind a finite update: a finite but huge
     gradient (``|g| > ~1.8e19`` in float32) overflows Adam's second moment to ``inf`` while
     the update ``m / (sqrt(v) + eps)`` is a finite 0; committing it would freeze the
-    parameter forever. Scalar state leaves already non-finite before the update (a plateau
-    ``best`` of ``+inf`` before its first observation) do not count; an array state leaf
-    that is non-finite (a state restored from a poisoned checkpoint) skips every step, so
-    ``num_skipped`` and ``limit_hit`` report it.
+    parameter forever. Sentinel fields already non-finite before the update (a plateau's
+    ``best``/``best_value`` of ``+inf`` before its first observation, the finder's ``best``,
+    an injected hyperparameter such as ``growth_rate=inf``) do not count; any other state
+    leaf that is non-finite, 0-d or not (a state restored from a poisoned checkpoint),
+    skips every step, so ``num_skipped`` and ``limit_hit`` report it.
 
     The decision is a traced flag: no host synchronisation and no Python branching, so it
     works inside ``jit`` and ``lax.scan``. The check adds ``x - x`` over same-shaped arrays,

@@ -17,7 +17,9 @@ import optax
 from optax import chain
 
 from lrx._dtypes import cast, compute_dtype, real_dtype
-from lrx._validate import check_float, is_traced, static_value
+from lrx._types import ScalarOrSchedule
+from lrx._validate import check_float, static_value
+from lrx.schedules._base import Schedule
 from lrx.transforms._moments import abs_sq, scalar
 from lrx.transforms._reduce import global_sum
 
@@ -28,22 +30,34 @@ def _is_none(x: Any) -> bool:
     return x is None
 
 
-def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.GradientTransformation:
-    r"""Add ``weight_decay * params`` to the updates (decoupled weight decay's term).
+def add_decayed_weights(
+    weight_decay: jax.typing.ArrayLike | ScalarOrSchedule = 0.0, mask: Any = None
+) -> optax.GradientTransformation:
+    r"""Add ``weight_decay * params`` to the updates (L2 in the gradient, or AdamW's term).
 
     Formula: ``u_t = u_t + λ θ_t``. Chained before the learning rate, as in
-    ``optax.adamw`` / :func:`lrx.adamw`, it decays the weights by ``η_t λ θ_t`` per step.
+    ``optax.adamw`` / :func:`lrx.adamw`, it decays the weights by ``η_t λ θ_t`` per step;
+    :func:`lrx.sgd`, :func:`lrx.adamw` and :mod:`lrx.compat.torch` use this transform.
+
+    ``params`` in ``update``: a concrete ``λ = 0`` skips the term and needs no ``params``.
+    Any other ``λ`` reads the parameters, and ``update`` without them raises ``ValueError``
+    (at trace time: whether ``params`` is given is static). That includes a traced ``λ``
+    (``optax.inject_hyperparams`` inside ``jit``, ``vmap``), whose value might be non-zero:
+    pass ``params``, or keep ``weight_decay`` static (``static_args=("weight_decay",)``).
+    ``λ`` is cast to each update's dtype; a complex ``θ`` with a real update raises.
 
     Args:
         weight_decay: ``λ`` >= 0 (default 0.0): a number, a scalar array, a tracer (not
-            range-checked then), or a callable ``count -> λ`` (passed to
-            ``optax.add_decayed_weights`` unchanged).
+            range-checked then), or a :class:`lrx.Schedule` / callable ``count -> λ``
+            (``optax.add_decayed_weights``'s schedule, which always needs ``params``).
         mask: a pytree of bools like the params (or a callable ``params -> mask``)
             selecting the leaves to decay; ``None`` decays every leaf.
 
     Returns:
-        A ``GradientTransformation`` (state ``optax.EmptyState``) whose ``update`` needs
-        ``params``.
+        A ``GradientTransformation`` (state ``optax.EmptyState``).
+
+    References:
+        Loshchilov & Hutter, Decoupled Weight Decay Regularization, ICLR 2019.
 
     Example:
         >>> import jax.numpy as jnp, lrx
@@ -52,10 +66,12 @@ def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.Grad
         >>> u.tolist()
         [1.2000000476837158, 1.2000000476837158]
     """
-    if callable(weight_decay):
+    if isinstance(weight_decay, Schedule) or (
+        not hasattr(weight_decay, "dtype") and callable(weight_decay)
+    ):  # a Schedule by type; a number or array is a constant; any other callable a schedule
         return optax.add_decayed_weights(weight_decay, mask)
-    weight_decay = check_float("weight_decay", weight_decay, lo=0.0)
-    skip = not is_traced(weight_decay) and static_value(weight_decay) == 0
+    wd = check_float("weight_decay", weight_decay, lo=0.0)
+    value = static_value(wd)
 
     def init_fn(params: optax.Params) -> Any:
         del params
@@ -64,13 +80,23 @@ def add_decayed_weights(weight_decay: Any = 0.0, mask: Any = None) -> optax.Grad
     def update_fn(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
-        if params is None:
-            raise ValueError("add_decayed_weights: update needs params (the weights to decay)")
-        if skip:
+        if value == 0:
             return updates, state
+        if params is None:
+            if value is None:
+                raise ValueError(
+                    "add_decayed_weights: weight_decay is traced (inject_hyperparams, jit, "
+                    "vmap) and may be non-zero, so update needs params (the weights to "
+                    "decay): call tx.update(grads, state, params), or keep weight_decay "
+                    "static (optax.inject_hyperparams(..., static_args=('weight_decay',)))"
+                )
+            raise ValueError(
+                f"add_decayed_weights: weight_decay={value!r} reads the parameters: pass "
+                "params to update (tx.update(grads, state, params))"
+            )
 
         def leaf(g: Any, p: Any) -> Any:
-            return None if g is None else g + scalar(weight_decay, g) * cast(p, g.dtype)
+            return None if g is None else g + scalar(wd, g) * cast(p, g.dtype)
 
         return jax.tree.map(leaf, updates, params, is_leaf=_is_none), state
 
@@ -148,6 +174,13 @@ def apply_updates(params: Any, updates: Any) -> Any:
         if p is None:
             return None
         p, u = jnp.asarray(p), jnp.asarray(u)
+        if jnp.iscomplexobj(u) and not jnp.iscomplexobj(p):
+            raise ValueError(
+                f"apply_updates: a {u.dtype} update for a {p.dtype} parameter would drop its "
+                "imaginary part: params and updates must be both complex or both real (was "
+                "the optimizer's state built for other params, or are the updates complex "
+                "gradients of real params?)"
+            )
         dt = compute_dtype(p.dtype, u.dtype) if p.dtype != u.dtype else p.dtype
         return cast(p.astype(dt) + cast(u, dt), p.dtype)
 

@@ -17,7 +17,8 @@ import optax
 from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import canonical_dtype, cast, check_floating, compute_dtype, const, to_output
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float, is_traced, static_value
+from lrx._validate import check_bool, is_traced, static_value
+from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
 from lrx.transforms._moments import init_moment, scalar
 
 __all__ = ["ScaleByMomentumState", "check_nesterov", "scale_by_momentum"]
@@ -38,10 +39,10 @@ def check_nesterov(
     Returns:
         ``(momentum, nesterov, dampening)``, normalized.
     """
-    momentum = check_float(name, momentum, lo=0.0, hi=1.0)
+    momentum = check_hyper(name, momentum, lo=0.0, hi=1.0)  # a schedule: not range-checked
     nesterov = check_bool("nesterov", nesterov)
-    dampening = check_float("dampening", dampening, lo=0.0, hi=1.0)
-    m, d = static_value(momentum), static_value(dampening)
+    dampening = check_hyper("dampening", dampening, lo=0.0, hi=1.0)
+    m, d = static_hyper(momentum), static_hyper(dampening)
     if nesterov and m is not None and d is not None and (m <= 0 or d != 0):
         raise ValueError(
             f"nesterov=True requires {name} > 0 and dampening == 0 (as torch.optim), "
@@ -64,11 +65,12 @@ class ScaleByMomentumState(NamedTuple):
 
 
 def scale_by_momentum(
-    decay: float = 0.9,
+    decay: jax.typing.ArrayLike = 0.9,
     nesterov: bool = False,
+    accumulator_dtype: jax.typing.DTypeLike | None = None,
     *,
-    dampening: float = 0.0,
-    mu_dtype: Any = None,
+    dampening: jax.typing.ArrayLike = 0.0,
+    mu_dtype: jax.typing.DTypeLike | None = None,
 ) -> optax.GradientTransformation:
     r"""Heavy-ball (or Nesterov) momentum, exactly as ``torch.optim.SGD``'s buffer.
 
@@ -91,6 +93,11 @@ def scale_by_momentum(
     32 bits unless ``mu_dtype`` says otherwise (4 bytes per bfloat16 parameter instead of
     2). Hyperparameters are data: ``decay`` and ``dampening`` may be concrete arrays or
     tracers (not range-checked then; the Nesterov rule is checked on concrete values).
+    Either may also be a schedule (an :class:`lrx.Schedule` or a callable ``count ->
+    value``), evaluated at the update index ``t - 1`` (the state's count before the update,
+    as the learning rate) and not range-checked: the numbers of
+    ``optax.inject_hyperparams(lrx.scale_by_momentum)`` with that schedule, e.g. torch's
+    ``cycle_momentum`` with ``decay=lrx.one_cycle_momentum(total_steps)``.
 
     Args:
         decay: momentum coefficient, in ``[0, 1]`` (default 0.9).
@@ -98,8 +105,11 @@ def scale_by_momentum(
             ``dampening == 0``, as torch.
         dampening: in ``[0, 1]`` (default 0); scales the gradient added to the buffer
             after the first step.
-        mu_dtype: dtype of the buffer, or ``None`` (the params' dtype, float32 below 32
-            bits).
+        accumulator_dtype: dtype of the buffer, ``optax.trace``'s third positional
+            argument (default ``None``); ``mu_dtype`` is the same setting by lrx's name
+            (give one of them, or both equal).
+        mu_dtype: keyword-only, dtype of the buffer, or ``None`` (the params' dtype,
+            float32 below 32 bits).
 
     Returns:
         A ``GradientTransformation`` with state :class:`ScaleByMomentumState`.
@@ -113,8 +123,16 @@ def scale_by_momentum(
         >>> u.tolist()
         [1.5, 1.5]
     """
-    decay, nesterov, dampening = check_nesterov(decay, nesterov, dampening, name="decay")
+    decay_spec, nesterov, damp_spec = check_nesterov(decay, nesterov, dampening, name="decay")
     mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
+    accumulator_dtype = canonical_dtype("accumulator_dtype", accumulator_dtype)
+    if accumulator_dtype is not None:
+        if mu_dtype is not None and mu_dtype != accumulator_dtype:
+            raise ValueError(
+                "accumulator_dtype and mu_dtype name the same buffer's dtype: give one, got "
+                f"accumulator_dtype={accumulator_dtype} and mu_dtype={mu_dtype}"
+            )
+        mu_dtype = accumulator_dtype
 
     def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_momentum", params)
@@ -127,6 +145,8 @@ def scale_by_momentum(
         check_state("scale_by_momentum", state, ScaleByMomentumState)
         check_tree_match("scale_by_momentum", updates, state.momentum)
         check_floating("scale_by_momentum", updates)
+        decay = hyper_at("decay", decay_spec, state.count)  # a schedule at the update index
+        dampening = hyper_at("dampening", damp_spec, state.count)
         dampened = is_traced(dampening) or static_value(dampening) != 0
 
         @functools.cache  # once per dtype and update, not per leaf

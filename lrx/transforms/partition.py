@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import math
+import typing
 import warnings
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
@@ -29,8 +30,9 @@ from optax.transforms import partition as _optax_partition
 
 from lrx._tree import check_state, is_variable
 from lrx._types import ScalarOrSchedule
-from lrx._validate import FLOAT32_MAX, check_choice, check_float, static_value
-from lrx.schedules._base import Schedule, as_schedule_fn
+from lrx._validate import FLOAT32_MAX, check_choice, check_float, is_traced, static_value
+from lrx.schedules._base import Schedule
+from lrx.transforms.learning_rate import check_rate
 
 __all__ = ["layerwise_decay", "param_paths", "partition"]
 
@@ -148,7 +150,9 @@ def _label_tree(labels: Any, params: Any) -> Any:
             label = by_path[hits[0]]
             resolved.append(slot if slot is None else label)
         elif slot is None or isinstance(slot, optax.MaskedNode):
-            resolved.append(slot if slot is None else None)
+            # no parameter there and no label: the empty slot itself keeps the structure
+            # (a None where params hold a MaskedNode is another node type to tree_map)
+            resolved.append(slot)
         else:
             missing.append(path)
             resolved.append(None)
@@ -208,6 +212,14 @@ def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
     bad = [k for k in patterns if not isinstance(k, str)]
     if bad:
         raise ValueError(f"patterns keys must be glob pattern strings, got {bad!r}")
+    for pattern, label in patterns.items():
+        try:
+            hash(label)
+        except TypeError:
+            raise ValueError(
+                f"patterns[{pattern!r}] must be a label (a key of transforms), got "
+                f"{_short(label)}: a pattern maps to one label"
+            ) from None
 
 
 def _check_known(used: Any, transforms: Mapping[Any, Any], where: str = "") -> None:
@@ -413,9 +425,8 @@ def _checked(tx: optax.GradientTransformationExtraArgs) -> optax.GradientTransfo
 def _scaled(learning_rate: ScalarOrSchedule, factor: Any) -> ScalarOrSchedule:
     """``factor · learning_rate``: a schedule stays a (printable, serializable) Schedule."""
     if isinstance(learning_rate, Schedule):
-        return factor * learning_rate
-    if isinstance(learning_rate, (int, float)) and not isinstance(learning_rate, bool):
-        return check_float("learning_rate", learning_rate, lo=0.0) * factor
+        scaled_schedule: Schedule = factor * learning_rate
+        return scaled_schedule
     if callable(learning_rate):
         fn = learning_rate
 
@@ -423,8 +434,11 @@ def _scaled(learning_rate: ScalarOrSchedule, factor: Any) -> ScalarOrSchedule:
             return jnp.asarray(fn(count), jnp.float32) * jnp.asarray(factor, jnp.float32)
 
         return scaled
-    as_schedule_fn(learning_rate)  # validates a scalar array
-    return jnp.asarray(learning_rate, jnp.float32) * jnp.asarray(factor, jnp.float32)
+    rate = check_rate("learning_rate", learning_rate)  # a Python float or a tracer
+    if is_traced(rate) or is_traced(factor):
+        # the product in the rate's dtype (float64 under x64 stays float64)
+        return jnp.asarray(rate) * jnp.asarray(factor).astype(jnp.asarray(rate).dtype)
+    return typing.cast(float, rate) * float(factor)  # exact: rounded once, to the update's dtype
 
 
 def _check_decay_range(decay: float, n: int, learning_rate: Any) -> None:
@@ -524,7 +538,7 @@ def layerwise_decay(
             patterns.setdefault(p, f"layer_{k}")  # first (lowest) layer wins
     if default != "error":
         patterns.setdefault("**", f"layer_{n - 1}" if default == "top" else "layer_0")
-    as_schedule_fn(learning_rate)  # validate eagerly
+    learning_rate = check_rate("learning_rate", learning_rate)  # validate eagerly
     if static_value(decay) is not None:
         _check_decay_range(float(decay), n, learning_rate)
     transforms = {

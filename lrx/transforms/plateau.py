@@ -8,17 +8,15 @@ semantics are torch's ``ReduceLROnPlateau`` in scale space:
 
 from __future__ import annotations
 
-import numbers
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
 
 from lrx._counters import safe_increment, zero_count
 from lrx._tree import check_state, is_variable
-from lrx._validate import check_choice, check_float, check_int
+from lrx._validate import NOT_A_NUMBER, as_number, check_choice, check_float, check_int, is_traced
 
 __all__ = ["ReduceOnPlateauState", "observe", "reduce_on_plateau"]
 
@@ -73,27 +71,30 @@ def _is_plateau(x: Any) -> bool:
 
 
 def _as_metric(value: Any) -> jax.Array:
-    """``value`` as a float32 scalar; ``ValueError`` for anything that is not one."""
-    if isinstance(value, (bool, np.bool_, str, list, tuple, dict)) or value is None:
+    """``value`` as a float32 scalar; ``ValueError`` for anything that is not one.
+
+    Read by the one number check (:func:`lrx._validate.as_number`): Python, NumPy and 0-d
+    JAX numbers of any real dtype (``fractions.Fraction`` too), a complex one only with a
+    zero imaginary part, a tracer as is. NaN and inf pass (the plateau logic handles them).
+    """
+    if isinstance(value, str):
         raise ValueError(f"value must be a real scalar metric, got {value!r}")
-    if isinstance(value, (numbers.Integral, np.integer)):
-        try:
-            value = float(value)  # 3_000_000_000 does not fit int32; 10**400 not a float
-        except OverflowError:
-            raise ValueError(
-                f"value must be a metric representable as float32, got an integer of "
-                f"{len(str(abs(int(value))))} digits"
-            ) from None
     try:
-        ndim = jnp.ndim(value)
-    except TypeError:
-        raise ValueError(f"value must be a real scalar metric, got {value!r}") from None
-    if ndim != 0:
-        raise ValueError(f"value must be a scalar metric, got an array of shape {jnp.shape(value)}")
-    dtype = jnp.result_type(value)
-    if not (jnp.issubdtype(dtype, jnp.floating) or jnp.issubdtype(dtype, jnp.integer)):
-        raise ValueError(f"value must be a real scalar metric, got dtype {dtype}")
-    return jnp.asarray(value).astype(jnp.float32)
+        number = as_number("value", value)
+    except ValueError as e:
+        raise ValueError(f"{e} (the metric)") from None
+    if number is NOT_A_NUMBER:
+        raise ValueError(f"value must be a real scalar metric, got {value!r}")
+    if is_traced(number):
+        return jnp.asarray(number).astype(jnp.float32)
+    try:
+        metric = float(number)  # 3_000_000_000 does not fit int32; 10**400 not a float
+    except OverflowError:
+        raise ValueError(
+            f"value must be a metric representable as float32, got an integer of "
+            f"{len(str(abs(int(number))))} digits"
+        ) from None
+    return jnp.asarray(metric, jnp.float32)
 
 
 def _observe(state: ReduceOnPlateauState, value: jax.Array) -> ReduceOnPlateauState:
