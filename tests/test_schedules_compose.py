@@ -19,13 +19,14 @@ import optax
 import pytest
 
 import lrx
+from tests._schedule_paths import assert_schedule_close
 
 RTOL = 2e-5
 
 
 def test_sequence_matches_optax_join_schedules():
     mine = lrx.sequence(
-        [lrx.linear_schedule(0.0, 0.1, 10), lrx.constant(0.1), lrx.exponential_decay(0.1, 0.9)],
+        [lrx.linear_schedule(0.0, 0.1, 10), lrx.constant(0.1), lrx.exponential_decay(0.1, 1, 0.9)],
         [10, 30],
     )
     theirs = optax.join_schedules(
@@ -37,7 +38,7 @@ def test_sequence_matches_optax_join_schedules():
         [10, 30],
     )
     counts = jnp.arange(80, dtype=jnp.float32)  # optax needs float counts under strict promotion
-    np.testing.assert_allclose(mine.values(80), theirs(counts), rtol=RTOL, atol=1e-9)
+    assert_schedule_close(mine, theirs(counts), rtol=RTOL, atol=1e-9)
 
 
 def test_sequence_semantics():
@@ -64,7 +65,7 @@ def test_per_epoch(steps_per_epoch):
 
 
 def test_per_epoch_large_counts():
-    s = lrx.per_epoch(lrx.exponential_decay(1.0, 0.99), 2**20)
+    s = lrx.per_epoch(lrx.exponential_decay(1.0, 1, 0.99), 2**20)
     t = 2**30 + 128 * 7  # exact in float32; epoch 1024
     np.testing.assert_allclose(s(jnp.int32(t)), 0.99**1024, rtol=1e-5)
     s = lrx.per_epoch(lrx.step_decay(1.0, 10**6, 0.5), 1000)

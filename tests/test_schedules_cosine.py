@@ -18,6 +18,7 @@ import optax
 import pytest
 
 import lrx
+from tests._schedule_paths import assert_schedule_close, sgdr_cycle
 
 RTOL = 2e-5
 
@@ -46,16 +47,17 @@ def ref_warm_restarts(eta_max, T_0, T_mult, eta_min, peak_decay, n):
 )
 def test_cosine_annealing_closed_form(init, T_max, eta_min):
     t = np.arange(T_max + 50)
-    got = lrx.cosine_annealing(init, T_max, eta_min).values(len(t))
-    np.testing.assert_allclose(got, ref_cosine(init, T_max, eta_min, t), rtol=RTOL, atol=0)
-    assert np.all(got[T_max:] == np.float32(eta_min))  # held at the floor
+    s = lrx.cosine_annealing(init, T_max, eta_min)
+    paths = assert_schedule_close(s, ref_cosine(init, T_max, eta_min, t), rtol=RTOL)
+    for got in paths.values():  # held at the floor
+        tail = got[T_max:]
+        assert np.all(tail[~np.isnan(tail)] == np.float32(eta_min))
 
 
 def test_cosine_annealing_precise_near_the_floor():
     """The sin² form keeps relative precision where 1 + cos(.) would cancel in float32."""
-    got = lrx.cosine_annealing(1.0, 10_000).values(10_000)
     ref = ref_cosine(1.0, 10_000, 0.0, np.arange(10_000))
-    np.testing.assert_allclose(got, ref, rtol=2e-6, atol=0)
+    assert_schedule_close(lrx.cosine_annealing(1.0, 10_000), ref, rtol=2e-6)
 
 
 @pytest.mark.parametrize(
@@ -70,9 +72,10 @@ def test_cosine_annealing_precise_near_the_floor():
     ],
 )
 def test_warm_restarts_reference(T_0, T_mult, eta_min, peak_decay):
-    got = lrx.cosine_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay).values(300)
-    ref = ref_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay, 300)
-    np.testing.assert_allclose(got, ref, rtol=RTOL, atol=0)
+    s = lrx.cosine_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay)
+    assert_schedule_close(
+        s, ref_warm_restarts(0.1, T_0, T_mult, eta_min, peak_decay, 300), rtol=RTOL
+    )
 
 
 class VariantsTest(chex.TestCase):
@@ -96,7 +99,7 @@ def test_matches_optax_cosine_decay():
     mine = lrx.cosine_annealing(0.1, 80, eta_min=0.002)
     theirs = optax.cosine_decay_schedule(0.1, decay_steps=80, alpha=0.002 / 0.1)
     counts = jnp.arange(120, dtype=jnp.float32)  # optax needs float counts under strict promotion
-    np.testing.assert_allclose(mine.values(120), theirs(counts), rtol=RTOL)
+    assert_schedule_close(mine, theirs(counts), rtol=RTOL)
 
 
 @pytest.mark.parametrize(
@@ -159,3 +162,69 @@ def test_large_counts_warm_restarts_values():
 def test_invalid_hyperparameters(build, arg):
     with pytest.raises(ValueError, match=rf"^{arg}"):
         build()
+
+
+# -- independent SGDR references (no lrx code), both evaluation paths -----------------------
+def test_sgdr_cycle_reference_itself():
+    """The reference's cycles: T_0 = 2, T_mult = 2 start at 0, 2, 6, 14; 1.5 at 0, 4, 10, 19."""
+    n, pos, length = sgdr_cycle(np.arange(16), 2, 2)
+    assert n.tolist() == [0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 3, 3]
+    assert pos[[0, 2, 5, 6, 13, 14]].tolist() == [0, 0, 3, 0, 7, 0]
+    assert length[[0, 2, 6, 14]].tolist() == [2, 4, 8, 16]
+    n, pos, _ = sgdr_cycle(np.array([3, 4, 9, 10, 18, 19]), 4, 1.5)  # starts 0, 4, 10, 19
+    assert n.tolist() == [0, 1, 1, 2, 2, 3]
+    np.testing.assert_allclose(pos, [3, 0, 5, 0, 8, 0])
+    n, pos, _ = sgdr_cycle(np.array([5, 6, 7]), 3, 1.5)  # starts 0, 3, 7.5: 7 is in cycle 1
+    assert n.tolist() == [1, 1, 1] and pos.tolist() == [2, 3, 4]
+
+
+def ref_sgdr(init, T_0, T_mult, eta_min, d, n, *, floor_relative=False, cycle_limit=None, k=1.0):
+    """SGDR (Loshchilov & Hutter 2017) in float64 on the independent cycle reference."""
+    cyc, pos, length = sgdr_cycle(np.arange(n), T_0, T_mult)
+    decay = d ** cyc.astype(np.float64)
+    if floor_relative:
+        peak = eta_min + (init - eta_min) * decay
+    else:
+        peak = np.maximum(init * decay, eta_min)
+    out = eta_min + (peak - eta_min) * 0.5 * (1 + np.cos(np.pi * (pos / length) ** k))
+    return out if cycle_limit is None else np.where(cyc < cycle_limit, out, eta_min)
+
+
+@pytest.mark.parametrize(
+    ("T_0", "T_mult", "eta_min", "d", "floor_relative", "cycle_limit", "k"),
+    [
+        (7, 1.5, 0.01, 0.7, True, None, 1.0),
+        (5, 2.5, 0.0, 1.3, True, 4, 1.0),
+        (6, 1, 0.02, 0.5, False, 3, 2.0),
+        (3, 1.25, 0.0, 0.9, False, None, 0.5),
+        (10, 3, 0.01, 1.0, False, 2, 1.0),
+        (3, 1.5, 0.0, 1.0, False, None, 1.0),  # a cycle start between two counts (7.5)
+    ],
+)
+def test_restarts_independent_reference(T_0, T_mult, eta_min, d, floor_relative, cycle_limit, k):
+    kw = {"floor_relative": floor_relative, "cycle_limit": cycle_limit, "k_decay": k}
+    s = lrx.cosine_warm_restarts(0.1, T_0, T_mult, eta_min, d, **kw)
+    ref = ref_sgdr(0.1, T_0, T_mult, eta_min, d, 200, **kw_ref(kw))
+    assert_schedule_close(s, ref, rtol=RTOL, atol=1e-8)
+
+
+def kw_ref(kw):
+    return {
+        "floor_relative": kw["floor_relative"],
+        "cycle_limit": kw["cycle_limit"],
+        "k": kw["k_decay"],
+    }
+
+
+@pytest.mark.parametrize(("T_mult", "cycle_limit"), [(2, 3), (1, None), (1.5, 4)])
+def test_tanh_independent_reference(T_mult, cycle_limit):
+    s = lrx.tanh_decay(
+        0.1, 12, -5.0, 2.0, 0.001, T_mult=T_mult, peak_decay=0.5, cycle_limit=cycle_limit
+    )
+    cyc, pos, length = sgdr_cycle(np.arange(150), 12, T_mult)
+    peak = np.maximum(0.1 * 0.5 ** cyc.astype(np.float64), 0.001)
+    r = pos / length
+    ref = 0.001 + (peak - 0.001) * 0.5 * (1 - np.tanh(-5.0 * (1 - r) + 2.0 * r))
+    if cycle_limit is not None:
+        ref = np.where(cyc < cycle_limit, ref, 0.001)
+    assert_schedule_close(s, ref, rtol=RTOL, atol=1e-8)

@@ -66,9 +66,7 @@ def decays(draw) -> Case:
         ms = sorted(draw(st.lists(st.integers(0, 60), max_size=5)))
         s = lrx.multistep_decay(init, ms, draw(gammas))
     elif kind == "exponential":
-        s = lrx.exponential_decay(
-            init, draw(gammas), every=draw(steps), staircase=draw(st.booleans())
-        )
+        s = lrx.exponential_decay(init, draw(steps), draw(gammas), staircase=draw(st.booleans()))
     elif kind == "cosine":
         s = lrx.cosine_annealing(init, draw(steps), eta_min=init * draw(unit))
     elif kind == "polynomial":

@@ -13,12 +13,16 @@ References:
 from __future__ import annotations
 
 import chex
+import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrx
+from tests._schedule_paths import assert_schedule_close, schedule_paths
 
 RTOL = 2e-5
 
@@ -79,7 +83,7 @@ def test_decay_lr_poly_is_warmup_of_polynomial(total_epochs, total_batches, warm
     s = lrx.warmup(
         lrx.polynomial_decay(0.01, (total_epochs - warm_up) * b, power=power), warm_up * b
     )
-    np.testing.assert_allclose(s.values(len(ref)), ref, rtol=RTOL, atol=1e-12)
+    assert_schedule_close(s, ref, rtol=RTOL, atol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -92,7 +96,7 @@ def test_decay_lr_stable_is_wsd_cosine(total_epochs, total_batches, warm_up, sta
     s = lrx.warmup_stable_decay(
         0.01, warm_up * b, stable * b, (total_epochs - warm_up - stable) * b, decay="cosine"
     )
-    np.testing.assert_allclose(s.values(len(ref)), ref, rtol=RTOL, atol=1e-12)
+    assert_schedule_close(s, ref, rtol=RTOL, atol=1e-12)
 
 
 def ref_wsd(peak, w, s, d, init, end, decay, n):
@@ -116,7 +120,7 @@ def ref_wsd(peak, w, s, d, init, end, decay, n):
 def test_wsd_reference(decay, w, s, d, init, end):
     got = lrx.warmup_stable_decay(0.1, w, s, d, init_value=init, end_value=end, decay=decay)
     ref = ref_wsd(0.1, w, s, d, init, end, decay, w + s + d + 20)
-    np.testing.assert_allclose(got.values(len(ref)), ref, rtol=RTOL, atol=1e-9)
+    assert_schedule_close(got, ref, rtol=RTOL, atol=1e-9)
 
 
 @pytest.mark.parametrize(
@@ -134,11 +138,11 @@ def test_warmup_cosine_matches_optax(peak, w, total, init, end):
         init_value=init, peak_value=peak, warmup_steps=w, decay_steps=total, end_value=end
     )
     counts = jnp.arange(total + 20, dtype=jnp.float32)  # optax needs float counts (strict)
-    np.testing.assert_allclose(mine.values(total + 20), theirs(counts), rtol=RTOL, atol=1e-9)
+    assert_schedule_close(mine, theirs(counts), rtol=RTOL, atol=1e-9)
 
 
 def test_warmup_semantics():
-    inner = lrx.exponential_decay(0.1, 0.9)
+    inner = lrx.exponential_decay(0.1, 1, 0.9)
     s = lrx.warmup(inner, 10, init_value=0.01)
     v = s.values(40)
     np.testing.assert_allclose(v[:10], 0.01 + (0.1 - 0.01) * np.arange(10) / 10, rtol=1e-6)
@@ -207,3 +211,94 @@ def test_large_counts(schedule):
 def test_invalid_hyperparameters(build, arg):
     with pytest.raises(ValueError, match=rf"^{arg}"):
         build()
+
+
+# -- hard restarts: the restart lands on the peak on every path -----------------------------
+def ref_hard_restarts(peak, w, total, c, n, init=0.0, end=0.0):
+    """HF ``cosine_with_hard_restarts`` with the phase ``frac(c * done / length)`` taken in
+    exact rational arithmetic on float32(c) (no rounding can put a restart an ulp early)."""
+    from fractions import Fraction
+
+    c32 = Fraction(float(np.float32(c)))
+    length = total - w
+    out = []
+    for t in range(n):
+        if t < w:
+            out.append(init + (peak - init) * t / w)
+        elif t >= total:
+            out.append(end)
+        else:
+            q = c32 * (t - w) / length
+            phase = float(q - (q.numerator // q.denominator))
+            out.append(end + (peak - end) * 0.5 * (1 + np.cos(np.pi * phase)))
+    return np.array(out)
+
+
+def test_hard_restarts_in_a_jitted_step():
+    """Issue: at updates 45 and 85 a jitted step closing over the schedule used 8.8e-16."""
+    s = lrx.warmup_cosine(0.1, 5, 105, num_cycles=2.5, restarts=True)
+    ref = ref_hard_restarts(0.1, 5, 105, 2.5, 110)
+    paths = assert_schedule_close(s, ref, rtol=1e-5, atol=1e-9)
+    for got in paths.values():
+        assert np.isnan(got[45]) or got[45] == np.float32(0.1)
+    # the step a user trains with: lrx.sgd and optax.scale_by_schedule, jitted
+    for opt in (lrx.sgd(s), optax.scale_by_schedule(s)):
+        state = opt.init(jnp.zeros(()))
+        step = jax.jit(lambda st, opt=opt: opt.update(jnp.ones(()), st))
+        rates = []
+        for _ in range(90):
+            u, state = step(state)
+            rates.append(abs(float(u)))
+        assert rates[45] == pytest.approx(0.1, rel=1e-6) and rates[85] == pytest.approx(
+            0.1, rel=1e-6
+        )
+        np.testing.assert_allclose(rates, ref[:90], rtol=1e-5, atol=1e-9)
+
+
+def _check_hard_restarts(configs):
+    """Both paths of every ``(c, length, w)`` equal the exact-phase reference at every count;
+    the closure path compiles all configurations into one jitted function (constant fields)."""
+    scheds = [
+        lrx.warmup_cosine(1.0, w, w + L, num_cycles=c, restarts=True, end_value=0.01)
+        for c, L, w in configs
+    ]
+    n = max(w + L for _, L, w in configs) + 3
+    closure = jax.jit(lambda t: jnp.stack([s(t) for s in scheds]))
+    together = np.asarray(closure(jnp.arange(n, dtype=jnp.int32)))
+    for (c, L, w), s, closed in zip(configs, scheds, together, strict=True):
+        ref = ref_hard_restarts(1.0, w, w + L, c, n, end=0.01)
+        msg = f"c={c} length={L} w={w}"
+        np.testing.assert_allclose(closed, ref, rtol=1e-5, atol=1e-6, err_msg=msg + " (closure)")
+        np.testing.assert_allclose(s.values(n), ref, rtol=1e-5, atol=1e-6, err_msg=msg)
+
+
+def test_hard_restarts_grid():
+    """num_cycles in 0.25 .. 5 (step 0.25) by lengths 100, 200, 333: 16 of these restarts
+    gave ~1e-14 instead of the peak in the closure path before the fix."""
+    _check_hard_restarts([(m / 4, L, 5) for m in range(1, 21) for L in (100, 200, 333)])
+
+
+@settings(max_examples=6, deadline=None, derandomize=True)
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 40).map(lambda m: m / 8), st.integers(1, 400), st.integers(0, 12)),
+        min_size=8,
+        max_size=8,
+    )
+)
+def test_hard_restarts_property(configs):
+    """Any (num_cycles = m / 8, length, warm-up): both paths equal the exact reference."""
+    _check_hard_restarts(configs)
+
+
+@pytest.mark.parametrize("c", [0.3, 0.7, 1.1, 2.2, 3.3])
+def test_hard_restarts_decimal_cycles(c):
+    """Decimal ``num_cycles`` (inexact in binary): both paths give the peak at every count
+    where ``c * done / length`` is an integer in decimal, as HF's float64 formula does."""
+    w, total = 4, 104
+    s = lrx.warmup_cosine(0.1, w, total, num_cycles=c, restarts=True)
+    for got in schedule_paths(s, total).values():
+        for done in range(total - w):
+            q = round(c * 10) * done  # 10 * c * done, exactly
+            if q % (10 * (total - w)) == 0 and not np.isnan(got[w + done]):
+                assert got[w + done] == np.float32(0.1), (c, done)

@@ -1,10 +1,11 @@
-"""The :class:`Schedule` base class, the registry of schedule types, and config round-trips.
+"""The :class:`Schedule` base class: evaluation, identity (``==``, ``hash``, ``repr``), arithmetic.
 
 A schedule is a frozen, keyword-only dataclass and a JAX pytree: hashable, comparable by
 parameters, printable with every parameter, callable inside ``jit`` on scalar or array
 counts, serializable to a JSON-safe config, usable as a ``jit`` argument (no retrace when
 only values change) and constructible under ``vmap`` from batched values. Subclasses are
-declared with :func:`register`::
+declared with :func:`register` (defined in ``_config.py`` with the registry and the config
+round-trips; re-exported here)::
 
     @register("step_decay")
     class StepDecay(Schedule):
@@ -30,7 +31,12 @@ tracers; ``==`` compares the structure and then each field by value where both a
 concrete and by identity where either is traced; ``hash`` and ``to_config`` raise
 ``TypeError`` (a traced value is unknown, so it can be neither hashed nor serialized).
 Batched concrete schedules (array fields of shape ``(K,)``, e.g. returned by a ``vmap``)
-compare and hash by value; ``to_config`` raises ``TypeError`` for them too.
+compare and hash by value; ``to_config`` raises ``TypeError`` for them too. Float fields
+compare by their float32 value, so a schedule moved with ``jax.device_put``, returned by a
+``jit`` or restored from a checkpoint equals (and hashes like) the one it was built as.
+
+Arithmetic: ``c * s`` and ``s * t`` build the registered ``scaled`` / ``product`` schedules
+of ``_arith.py``, looked up by name in the registry (this module sits below them).
 """
 
 from __future__ import annotations
@@ -38,28 +44,30 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+import numbers
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrx._validate import check_float, is_traced, static_value
-
-if TYPE_CHECKING:  # typing_extensions is not a runtime dependency; mypy ships its stubs.
-    from typing_extensions import dataclass_transform
-else:
-    try:
-        from typing import dataclass_transform  # Python >= 3.11
-    except ImportError:  # Python 3.10: only type checkers need the marker.
-
-        def dataclass_transform(**kwargs: Any) -> Callable[[Any], Any]:
-            return lambda f: f
-
+from lrx._validate import check_float, check_int, is_traced, static_value
+from lrx.schedules._config import REGISTRY as _REGISTRY
+from lrx.schedules._config import (
+    StaticBox,
+    init_fields,
+    register,
+    schedule_field,
+    schedule_from_config,
+    schedules_field,
+    static_field,
+    to_config,
+)
 
 __all__ = [
     "Schedule",
+    "as_schedule_fn",
     "register",
     "schedule_field",
     "schedule_from_config",
@@ -67,120 +75,28 @@ __all__ = [
     "static_field",
 ]
 
-_REGISTRY: dict[str, type[Schedule]] = {}
-_MAX_DEPTH = 32  # nesting limit for configs (hostile input must not blow the stack)
-
-S = TypeVar("S", bound="Schedule")
-
-
-def schedule_field(**kwargs: Any) -> Any:
-    """A dataclass field holding one child :class:`Schedule` (a pytree child)."""
-    return dataclasses.field(metadata={"lrx_kind": "schedule"}, **kwargs)
-
-
-def schedules_field(**kwargs: Any) -> Any:
-    """A dataclass field holding a tuple of child :class:`Schedule` objects (pytree children)."""
-    return dataclasses.field(metadata={"lrx_kind": "schedules"}, **kwargs)
-
-
-def static_field(**kwargs: Any) -> Any:
-    """A dataclass field that is static pytree data: a mode string, a flag, a callable.
-
-    Static fields select code; two schedules that differ in one compile separately.
-    """
-    return dataclasses.field(metadata={"lrx_static": True}, **kwargs)
-
-
-class _Static:
-    """Holds a static field value in the pytree aux data (hash/eq by value, else identity)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, _Static):
-            return NotImplemented
-        a, b = self.value, other.value
-        if a is b:
-            return True
-        if type(a) is not type(b):
-            return False
-        try:
-            return bool(a == b)
-        except Exception:  # unorderable/array-like values: identity only
-            return False
-
-    def __hash__(self) -> int:
-        try:
-            return hash(self.value)
-        except TypeError:  # unhashable callables: identity
-            return id(self.value)
-
-    def __repr__(self) -> str:
-        return repr(self.value)
-
-
-@dataclass_transform(
-    eq_default=False,
-    frozen_default=True,
-    kw_only_default=True,
-    field_specifiers=(dataclasses.field, schedule_field, schedules_field, static_field),
-)
-def register(name: str) -> Callable[[type[S]], type[S]]:
-    """Class decorator: a frozen keyword-only dataclass, a JAX pytree, registered as ``name``.
-
-    Marked with ``typing.dataclass_transform`` (PEP 681) so type checkers see the
-    generated ``__init__`` and the frozen fields. Fields made with :func:`static_field` are
-    static aux data; every other field is a pytree child (numbers and tuples of numbers are
-    leaves, schedules are subtrees).
-    """
-
-    def decorate(cls: type[S]) -> type[S]:
-        if name in _REGISTRY:
-            raise ValueError(f"schedule name {name!r} is already registered")
-        cls = dataclasses.dataclass(frozen=True, repr=False, eq=False, kw_only=True)(cls)
-        cls.name = name
-        fields = dataclasses.fields(cls)
-        static = tuple(f.name for f in fields if f.metadata.get("lrx_static"))
-        children = tuple(f.name for f in fields if not f.metadata.get("lrx_static"))
-        keys = tuple(jax.tree_util.GetAttrKey(n) for n in children)
-
-        def flatten(s: Any) -> tuple[list[Any], tuple[_Static, ...]]:
-            return [getattr(s, n) for n in children], tuple(_Static(getattr(s, n)) for n in static)
-
-        def flatten_with_keys(s: Any) -> tuple[list[tuple[Any, Any]], tuple[_Static, ...]]:
-            leaves, aux = flatten(s)
-            return list(zip(keys, leaves, strict=True)), aux
-
-        def unflatten(aux: tuple[_Static, ...], leaves: Any) -> Any:
-            obj = object.__new__(cls)  # no __init__/__post_init__: leaves may be anything
-            for n, v in zip(children, leaves, strict=True):
-                object.__setattr__(obj, n, v)
-            for n, box in zip(static, aux, strict=True):
-                object.__setattr__(obj, n, box.value)
-            return obj
-
-        jax.tree_util.register_pytree_with_keys(cls, flatten_with_keys, unflatten, flatten)
-        _REGISTRY[name] = cls
-        return cls
-
-    return decorate
-
 
 def _leaf_key(x: Any) -> Any:
-    """A hashable value key for a concrete leaf; raises ``TypeError`` for a tracer."""
+    """A hashable value key for a concrete leaf; raises ``TypeError`` for a tracer.
+
+    Floats are keyed by their float32 value (the precision every schedule computes in), so
+    a schedule compares and hashes equal to itself after ``jax.device_put``, ``jit`` or a
+    checkpoint round trip (a Python ``0.1`` and a float32 ``0.1`` array are one value).
+    """
     if is_traced(x):
         raise TypeError("traced")
-    if x is None or isinstance(x, (bool, int, float, str)):
+    if x is None or isinstance(x, (bool, int, str)):
         return x
+    if isinstance(x, float):
+        return float(np.float32(x))
     if hasattr(x, "shape") and hasattr(x, "dtype"):
         arr = np.asarray(x)
+        if arr.dtype.kind == "f":
+            arr = arr.astype(np.float32)
         if arr.ndim == 0:
             return arr.item()
         return ("array", arr.shape, tuple(arr.ravel().tolist()))
-    return _Static(x)
+    return StaticBox(x)
 
 
 def _show(x: Any) -> str:
@@ -191,13 +107,35 @@ def _show(x: Any) -> str:
     return repr(x)
 
 
-_VALUES_TRACES = [0]  # how many times ``values`` traced (tests check it compiles per structure)
-
-
 @functools.partial(jax.jit, static_argnums=(1,))
 def _values_jit(schedule: Schedule, n: int) -> jax.Array:
-    _VALUES_TRACES[0] += 1
     return schedule(jnp.arange(n, dtype=jnp.int32))
+
+
+def _is_number(x: Any) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, numbers.Real):
+        return True
+    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
+
+
+def _multiply(a: Any, b: Any) -> Any:
+    """``a * b`` for a Schedule and a number or two Schedules.
+
+    Builds the registered ``scaled`` / ``product`` schedules (``lrx/schedules/_arith.py``)
+    by name, so this base module does not import the arithmetic module above it.
+    """
+    if isinstance(a, Schedule) and isinstance(b, Schedule):
+        product = _REGISTRY["product"]
+        left = a.schedules if isinstance(a, product) else (a,)
+        right = b.schedules if isinstance(b, product) else (b,)
+        return product(schedules=(*left, *right))
+    if isinstance(a, Schedule) and _is_number(b):
+        return _REGISTRY["scaled"](factor=b, schedule=a)
+    if isinstance(b, Schedule) and _is_number(a):
+        return _REGISTRY["scaled"](factor=a, schedule=b)
+    return NotImplemented
 
 
 class Schedule:
@@ -273,21 +211,15 @@ class Schedule:
 
     def values(self, num_steps: int) -> np.ndarray:
         """The first ``num_steps`` values ``[s(0), ..., s(num_steps - 1)]`` (float32)."""
-        from lrx._validate import check_int
-
         n = check_int("num_steps", num_steps, lo=0)
         return np.asarray(_values_jit(self, n))
 
     # -- arithmetic ----------------------------------------------------------------------
     def __mul__(self, other: Any) -> Schedule:
-        from lrx.schedules.compose import _multiply
-
-        return _multiply(self, other)
+        return _multiply(self, other)  # type: ignore[no-any-return]
 
     def __rmul__(self, other: Any) -> Schedule:
-        from lrx.schedules.compose import _multiply
-
-        return _multiply(other, self)
+        return _multiply(other, self)  # type: ignore[no-any-return]
 
     # -- identity and serialization ------------------------------------------------------
     def __eq__(self, other: object) -> bool:
@@ -320,7 +252,7 @@ class Schedule:
             ) from None
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{f.name}={_show(getattr(self, f.name))}" for f in _fields(self))
+        params = ", ".join(f"{f.name}={_show(getattr(self, f.name))}" for f in init_fields(self))
         return f"{self.name}({params})"
 
     def to_config(self) -> dict[str, Any]:
@@ -334,10 +266,7 @@ class Schedule:
                 f"{self!r} wraps an arbitrary Python callable and cannot be serialized; "
                 "use a registered lrx schedule (or a composite of them) to get a config"
             )
-        config: dict[str, Any] = {"name": self.name}
-        for f in _fields(self):
-            config[f.name] = _to_json(getattr(self, f.name), f"{self.name}.{f.name}")
-        return config
+        return to_config(self)
 
 
 def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[[jax.Array], Any]:
@@ -361,112 +290,7 @@ def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[
                 raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
         return lambda count: arr
     if callable(learning_rate):
-        return learning_rate
+        return cast(Callable[[jax.Array], Any], learning_rate)
     raise ValueError(
         f"{name} must be a float, a scalar array, a Schedule or a callable, got {learning_rate!r}"
     )
-
-
-def _fields(obj: Any) -> tuple[dataclasses.Field, ...]:
-    return tuple(f for f in dataclasses.fields(obj) if f.init)
-
-
-def _to_json(value: Any, where: str) -> Any:
-    if isinstance(value, Schedule):
-        return value.to_config()
-    if isinstance(value, (tuple, list)):
-        return [_to_json(v, f"{where}[{i}]") for i, v in enumerate(value)]
-    if is_traced(value):
-        raise TypeError(
-            f"{where} is traced (inside jit/vmap): its value is unknown, so the schedule "
-            "cannot be serialized; call to_config outside the transformation"
-        )
-    if isinstance(value, (np.generic, np.ndarray, jax.Array)):
-        arr = np.asarray(value)
-        if arr.ndim != 0:
-            raise TypeError(
-                f"{where} is an array of shape {arr.shape} (a batched schedule holds several "
-                "configurations); serialize each configuration separately"
-            )
-        return arr.item()
-    return value
-
-
-def schedule_from_config(config: Mapping[str, Any]) -> Schedule:
-    """Rebuild a :class:`Schedule` from ``Schedule.to_config()`` output.
-
-    Only registered lrx schedule types are built; nothing named in the config is imported
-    or evaluated. Unknown names, unknown or missing keys, wrong types and invalid values
-    raise ``ValueError``.
-
-    Example:
-        >>> import lrx
-        >>> lrx.schedule_from_config({"name": "exponential_decay", "init_value": 0.1,
-        ...                           "gamma": 0.95, "every": 1, "staircase": False})
-        exponential_decay(init_value=0.1, gamma=0.95, every=1, staircase=False, end_value=None)
-    """
-    return _from_config(config, "config", 0)
-
-
-def _from_config(config: Any, where: str, depth: int) -> Schedule:
-    if depth > _MAX_DEPTH:
-        raise ValueError(f"{where}: schedule configs nest at most {_MAX_DEPTH} levels deep")
-    if not isinstance(config, Mapping):
-        raise ValueError(f"{where} must be a dict with a 'name' key, got {type(config).__name__}")
-    name = config.get("name")
-    if not isinstance(name, str) or name not in _REGISTRY:
-        raise ValueError(
-            f"{where}: unknown schedule name {name!r}; known names: {sorted(_REGISTRY)}"
-        )
-    cls = _REGISTRY[name]
-    if not cls._serializable:
-        raise ValueError(f"{where}: schedule {name!r} cannot be built from a config")
-    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
-    unknown = sorted(str(k) for k in config if k != "name" and k not in fields)
-    if unknown:
-        raise ValueError(
-            f"{where}: unknown keys {unknown} for schedule {name!r}; allowed: {sorted(fields)}"
-        )
-    missing = [
-        k
-        for k, f in fields.items()
-        if k not in config
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
-    ]
-    if missing:
-        raise ValueError(f"{where}: missing keys {missing} for schedule {name!r}")
-    kwargs: dict[str, Any] = {}
-    for key, value in config.items():
-        if key == "name":
-            continue
-        kind = fields[key].metadata.get("lrx_kind")
-        sub = f"{where}.{key}"
-        if kind == "schedule":
-            kwargs[key] = _from_config(value, sub, depth + 1)
-        elif kind == "schedules":
-            if not isinstance(value, (list, tuple)):
-                raise ValueError(f"{sub} must be a list of schedule configs, got {value!r}")
-            kwargs[key] = tuple(
-                _from_config(v, f"{sub}[{i}]", depth + 1) for i, v in enumerate(value)
-            )
-        else:
-            kwargs[key] = _from_json_value(value, sub)
-    try:
-        return cls(**kwargs)
-    except ValueError as e:
-        raise ValueError(f"{where}: {e}") from None
-    except (TypeError, OverflowError, ArithmeticError) as e:  # defensive: never leak others
-        raise ValueError(f"{where}: invalid parameters for {name!r}: {e}") from None
-
-
-def _from_json_value(value: Any, where: str) -> Any:
-    if isinstance(value, list):
-        return tuple(_from_json_value(v, f"{where}[]") for v in value)
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"{where} must be finite, got {value!r}")
-        return value
-    raise ValueError(f"{where} has an unsupported JSON value {value!r}")

@@ -16,16 +16,18 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from lrx._validate import check_float, check_int, is_traced, static_value
+from lrx._validate import FLOAT32_MAX, check_float, check_int, is_traced, static_value
 
 __all__ = [
     "F32_TINY",
     "as_f32",
     "as_int",
     "bound",
+    "check_bound",
     "check_divisor",
     "check_gamma",
     "check_sorted_ints",
+    "check_static",
     "cos_frac",
     "floordiv",
     "int_count",
@@ -110,6 +112,31 @@ def check_gamma(gamma: Any, name: str = "gamma") -> Any:
             f"got {g!r}"
         )
     return g
+
+
+def check_static(name: str, value: Any) -> Any:
+    """A static field's value: a Python value, never a tracer (it selects code).
+
+    Static fields (mode strings, flags, cycle limits, end counts, callables) are pytree aux
+    data: they shape the compiled program, so they cannot be traced (built inside
+    ``jit``/``vmap`` or ``inject_hyperparams`` from a traced argument).
+    """
+    if is_traced(value):
+        raise ValueError(
+            f"{name} must be a Python value (a static field: it selects the compiled code), "
+            f"got a tracer {value!r}"
+        )
+    return value
+
+
+def check_bound(name: str, value: Any, what: str) -> None:
+    """Reject a schedule whose largest value ``value`` (a Python float or None) overflows
+    float32: ``ValueError`` naming the argument ``name``; ``what`` describes the value."""
+    if value is not None and not value <= FLOAT32_MAX:
+        raise ValueError(
+            f"{name}: {what} overflows float32 (up to {value:.4g} > {FLOAT32_MAX:.4g}); the "
+            "learning rate would be inf"
+        )
 
 
 def check_divisor(name: str, value: Any) -> Any:

@@ -9,15 +9,26 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import FLOAT32_MAX, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, register, schedule_field, schedules_field, static_field
-from lrx.schedules._common import as_f32, as_int, bound, check_sorted_ints, floordiv, set_field
+from lrx._validate import check_int
+from lrx.schedules._arith import Product as Product  # registers "product" for ``s * t``
+from lrx.schedules._arith import Scaled as Scaled  # registers "scaled" for ``c * s``
+from lrx.schedules._base import Schedule
+from lrx.schedules._common import (
+    as_f32,
+    as_int,
+    bound,
+    check_sorted_ints,
+    check_static,
+    floordiv,
+    set_field,
+)
+from lrx.schedules._config import register, schedule_field, schedules_field, static_field
 from lrx.schedules.decay import Constant
 
 __all__ = ["from_fn", "per_epoch", "sequence"]
 
 
-def _as_schedule(name: str, value: Any) -> Schedule:
+def as_schedule(name: str, value: Any) -> Schedule:
     """A child schedule: a Schedule as is, a number as ``constant``, a callable via ``from_fn``."""
     if isinstance(value, Schedule):
         return value
@@ -41,6 +52,7 @@ class FromFn(Schedule):
     fn: Callable[[jax.Array], Any] = static_field()
 
     def __post_init__(self) -> None:
+        check_static("fn", self.fn)
         if isinstance(self.fn, Schedule) or not callable(self.fn):
             raise ValueError(f"fn must be a callable (count -> learning rate), got {self.fn!r}")
         _trace_once(self.fn)
@@ -64,7 +76,8 @@ _CONTROL_FLOW_ERRORS = (
 def _trace_once(fn: Callable[[jax.Array], Any]) -> None:
     """Trace ``fn`` abstractly on a float32 scalar count (no FLOPs): catch Python branching."""
     try:
-        out = jax.eval_shape(fn, jax.ShapeDtypeStruct((), jnp.float32))
+        spec = jax.ShapeDtypeStruct((), jnp.float32)  # type: ignore[no-untyped-call]
+        out = jax.eval_shape(fn, spec)
     except _CONTROL_FLOW_ERRORS as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise ValueError(
@@ -155,7 +168,7 @@ def _check_schedules(value: Any) -> tuple[Schedule, ...]:
         raise ValueError(f"schedules must be a list of schedules, got {value!r}")
     if not value:
         raise ValueError("schedules must hold at least one schedule, got []")
-    return tuple(_as_schedule(f"schedules[{i}]", s) for i, s in enumerate(value))
+    return tuple(as_schedule(f"schedules[{i}]", s) for i, s in enumerate(value))
 
 
 @register("sequence")
@@ -230,7 +243,7 @@ class PerEpoch(Schedule):
     steps_per_epoch: int
 
     def __post_init__(self) -> None:
-        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "schedule", as_schedule("schedule", self.schedule))
         set_field(self, "steps_per_epoch", check_int("steps_per_epoch", self.steps_per_epoch, lo=1))
 
     def _max_value(self) -> float | None:
@@ -261,90 +274,3 @@ def per_epoch(schedule: Schedule, steps_per_epoch: int) -> Schedule:
         [1.0, 1.0, 0.5, 0.5, 0.25, 0.25]
     """
     return PerEpoch(schedule=schedule, steps_per_epoch=steps_per_epoch)
-
-
-@register("scaled")
-class Scaled(Schedule):
-    """``s(t) = factor * schedule(t)``: what ``c * s`` and ``s * c`` build."""
-
-    factor: float
-    schedule: Schedule = schedule_field()
-
-    def __post_init__(self) -> None:
-        set_field(self, "factor", check_float("factor", self.factor, lo=0.0))
-        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
-        bound = self._max_value()
-        if bound is not None and bound > FLOAT32_MAX:
-            raise ValueError(
-                f"factor * schedule overflows float32 (up to {bound:.4g}): factor must be "
-                f"<= {FLOAT32_MAX / (bound / self.factor):.4g} for {self.schedule!r}, "
-                f"got {self.factor!r}"
-            )
-
-    def _max_value(self) -> float | None:
-        factor, inner = static_value(self.factor), self.schedule._max_value()
-        return None if factor is None or inner is None else factor * inner
-
-    def _value(self, t: jax.Array) -> jax.Array:
-        return as_f32(self.factor) * self.schedule(t)
-
-    def _value_at(self, count: jax.Array) -> jax.Array:
-        return as_f32(self.factor) * self.schedule(count)
-
-
-@register("product")
-class Product(Schedule):
-    """``s(t) = schedules[0](t) * schedules[1](t) * ...``: what ``s * t`` builds."""
-
-    schedules: Sequence[Schedule] = schedules_field()
-
-    def __post_init__(self) -> None:
-        set_field(self, "schedules", _check_schedules(self.schedules))
-        bound = self._max_value()
-        if bound is not None and bound > FLOAT32_MAX:
-            raise ValueError(
-                f"schedules: their product overflows float32 (up to {bound:.4g}), got "
-                f"{list(self.schedules)!r}"
-            )
-
-    def _max_value(self) -> float | None:
-        bound = 1.0
-        for s in self.schedules:
-            b = s._max_value()
-            if b is None:
-                return None
-            bound *= b
-        return bound
-
-    def _value(self, t: jax.Array) -> jax.Array:
-        value = self.schedules[0](t)
-        for s in self.schedules[1:]:
-            value = value * s(t)
-        return value
-
-    def _value_at(self, count: jax.Array) -> jax.Array:
-        value = self.schedules[0](count)
-        for s in self.schedules[1:]:
-            value = value * s(count)
-        return value
-
-
-def _is_number(x: Any) -> bool:
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, numbers.Real):
-        return True
-    return getattr(x, "shape", None) == () and hasattr(x, "dtype")
-
-
-def _multiply(a: Any, b: Any) -> Any:
-    """``a * b`` for a Schedule and a number or two Schedules (``Schedule.__mul__``)."""
-    if isinstance(a, Schedule) and isinstance(b, Schedule):
-        left = a.schedules if isinstance(a, Product) else (a,)
-        right = b.schedules if isinstance(b, Product) else (b,)
-        return Product(schedules=(*left, *right))
-    if isinstance(a, Schedule) and _is_number(b):
-        return Scaled(factor=b, schedule=a)
-    if isinstance(b, Schedule) and _is_number(a):
-        return Scaled(factor=a, schedule=b)
-    return NotImplemented

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_choice, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, register, schedule_field, static_field
-from lrx.schedules._common import as_f32, int_count, set_field
-from lrx.schedules.compose import _as_schedule
+from lrx.schedules._base import Schedule
+from lrx.schedules._common import as_f32, check_bound, check_static, int_count, set_field
+from lrx.schedules._config import register, schedule_field, static_field
+from lrx.schedules.compose import as_schedule
 
 __all__ = ["lr_noise"]
 
@@ -28,7 +29,7 @@ def _draws(seed: Any, count: jax.Array, kind: str, pct: Any, std: Any) -> jax.Ar
         n = std * z
     else:
         n = jax.vmap(lambda k: jax.random.uniform(k, minval=-pct, maxval=pct))(keys)
-    return n.reshape(count.shape)
+    return cast(jax.Array, n.reshape(count.shape))
 
 
 @register("lr_noise")
@@ -44,17 +45,23 @@ class LrNoise(Schedule):
     seed: int = 42
 
     def __post_init__(self) -> None:
-        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "schedule", as_schedule("schedule", self.schedule))
         set_field(self, "pct", check_float("pct", self.pct, lo=0.0, hi=1.0, hi_open=True))
         set_field(self, "std", check_float("std", self.std, lo=0.0, lo_open=True))
-        set_field(self, "kind", check_choice("kind", self.kind, _KINDS))
+        set_field(self, "kind", check_choice("kind", check_static("kind", self.kind), _KINDS))
         set_field(self, "start", check_int("start", self.start, lo=0))
+        check_static("end", self.end)
         if self.end is not None:
             set_field(self, "end", check_int("end", self.end, lo=0))
             lo = static_value(self.start)
             if lo is not None and self.end <= lo:
                 raise ValueError(f"end must be > start ({lo}) or None, got {self.end}")
         set_field(self, "seed", check_int("seed", self.seed, lo=0))
+        check_bound("schedule", self._max_value(), "schedule * (1 + pct)")
+
+    def _max_value(self) -> float | None:
+        inner, pct = self.schedule._max_value(), static_value(self.pct)
+        return None if inner is None or pct is None else inner * (1.0 + pct)
 
     def _at(self, count: jax.Array) -> jax.Array:
         value = self.schedule(count)

@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_float, check_int, static_value
-from lrx.schedules._base import Schedule, register, static_field
+from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, power, set_field
-from lrx.schedules.cosine import (
-    _check_cycle_limit,
-    _check_peak_growth,
-    _check_T_mult,
-    _cycle_table,
-    _Restarts,
+from lrx.schedules._config import register, static_field
+from lrx.schedules._restarts import (
+    Restarts,
+    check_cycle_limit,
+    check_peak_growth,
+    check_T_mult,
+    cycle_table,
+    peak_bound,
 )
 
 __all__ = ["tanh_decay"]
 
 
 @register("tanh_decay")
-class TanhDecay(_Restarts):
+class TanhDecay(Restarts):
     """``eta_min + (peak_i - eta_min) * (1 - tanh(lb + (ub - lb) * r)) / 2`` per cycle."""
 
     init_value: float
@@ -44,22 +48,26 @@ class TanhDecay(_Restarts):
         init, low = static_value(self.init_value), static_value(self.eta_min)
         if init is not None and low is not None and low > init:
             raise ValueError(f"eta_min must be <= init_value ({init!r}), got {low!r}")
-        set_field(self, "T_mult", _check_T_mult(self.T_mult))
+        set_field(self, "T_mult", check_T_mult(self.T_mult))
         set_field(
             self, "peak_decay", check_float("peak_decay", self.peak_decay, lo=0.0, lo_open=True)
         )
-        set_field(self, "cycle_limit", _check_cycle_limit(self.cycle_limit))
+        set_field(self, "cycle_limit", check_cycle_limit(self.cycle_limit))
         if self.T_mult != 1 and static_value(self.T_0) is not None:
-            _cycle_table(int(self.T_0), self.T_mult)  # rejects T_mult too close to 1
-        _check_peak_growth(
-            self.init_value, self.peak_decay, self.T_0, self.T_mult, self.cycle_limit
+            cycle_table(int(self.T_0), self.T_mult)  # rejects T_mult too close to 1
+        check_peak_growth(self.init_value, self.peak_decay, self.T_0, self.T_mult, self.cycle_limit)
+
+    def _max_value(self) -> float | None:
+        return peak_bound(
+            self.init_value, self.eta_min, self.peak_decay, self.T_0, self.T_mult, self.cycle_limit
         )
 
     def _shape(self, n: jax.Array, pos: jax.Array, length: jax.Array) -> jax.Array:
         low, lb, ub = as_f32(self.eta_min), as_f32(self.lb), as_f32(self.ub)
         peak = jnp.maximum(as_f32(self.init_value) * power(self.peak_decay, n), low)
         r = pos / length
-        return low + (peak - low) * (0.5 * (1.0 - jnp.tanh(lb * (1.0 - r) + ub * r)))
+        out = low + (peak - low) * (0.5 * (1.0 - jnp.tanh(lb * (1.0 - r) + ub * r)))
+        return cast(jax.Array, out)
 
 
 def tanh_decay(

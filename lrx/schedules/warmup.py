@@ -9,15 +9,16 @@ The warm-up may be linear, cosine, 1-sqrt or exponential (:data:`WARMUP_SHAPES`)
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, cast
 
 import jax
 import jax.numpy as jnp
 
 from lrx._validate import check_bool, check_choice, check_float, check_int, static_value
-from lrx.schedules._base import Schedule, register, schedule_field, static_field
-from lrx.schedules._common import as_f32, cos_frac, int_count, set_field
-from lrx.schedules.compose import _as_schedule
+from lrx.schedules._base import Schedule
+from lrx.schedules._common import as_f32, bound, check_static, cos_frac, int_count, set_field
+from lrx.schedules._config import register, schedule_field, static_field
+from lrx.schedules.compose import as_schedule
 
 __all__ = ["WARMUP_SHAPES", "warmup", "warmup_cosine", "warmup_stable_decay"]
 
@@ -26,12 +27,12 @@ WARMUP_SHAPES = ("linear", "cosine", "sqrt", "exponential")
 
 
 def _check_shape(name: str, shape: Any, init_value: Any) -> str:
-    shape = check_choice(name, shape, WARMUP_SHAPES)
+    shape = check_choice(name, check_static(name, shape), WARMUP_SHAPES)
     if shape == "exponential" and static_value(init_value) == 0:
         raise ValueError(
             f"init_value must be > 0 for {name}='exponential' (the ramp is geometric), got 0.0"
         )
-    return shape
+    return cast(str, shape)
 
 
 def _ramp(done: jax.Array, w: jax.Array, start: Any, end: Any, shape: str) -> jax.Array:
@@ -43,14 +44,15 @@ def _ramp(done: jax.Array, w: jax.Array, start: Any, end: Any, shape: str) -> ja
     ``done``/``w`` are float32 (``w`` > 0 wherever the ramp is used).
     """
     if shape == "linear":  # each term keeps its relative precision
-        return start * ((w - done) / w) + end * (done / w)
+        return cast(jax.Array, start * ((w - done) / w) + end * (done / w))
     p = done / w
     if shape == "cosine":
-        return start + (end - start) * cos_frac(done, w)
+        return cast(jax.Array, start + (end - start) * cos_frac(done, w))
     if shape == "sqrt":
-        return start + (end - start) * (1.0 - jnp.sqrt((w - done) / w))
+        return cast(jax.Array, start + (end - start) * (1.0 - jnp.sqrt((w - done) / w)))
     # exponential: exp((1 - p) log(start) + p log(end)); p = 0 is start even when end = 0
-    log_end = jnp.log(jnp.maximum(end, jnp.finfo(jnp.float32).tiny))
+    tiny = jnp.finfo(jnp.float32).tiny  # type: ignore[no-untyped-call]
+    log_end = jnp.log(jnp.maximum(end, tiny))
     geo = jnp.exp((1.0 - p) * jnp.log(jnp.asarray(start, jnp.float32)) + p * log_end)
     return jnp.where(p > 0, jnp.where(end > 0, geo, 0.0), start)
 
@@ -75,11 +77,15 @@ class Warmup(Schedule):
     prefix: bool = static_field(default=True)
 
     def __post_init__(self) -> None:
-        set_field(self, "schedule", _as_schedule("schedule", self.schedule))
+        set_field(self, "schedule", as_schedule("schedule", self.schedule))
         set_field(self, "warmup_steps", check_int("warmup_steps", self.warmup_steps, lo=0))
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         set_field(self, "shape", _check_shape("shape", self.shape, self.init_value))
-        set_field(self, "prefix", check_bool("prefix", self.prefix))
+        set_field(self, "prefix", check_bool("prefix", check_static("prefix", self.prefix)))
+
+    def _max_value(self) -> float | None:
+        inner = self.schedule._max_value()
+        return None if inner is None else bound(inner, self.init_value)
 
     def _at(self, t: jax.Array) -> jax.Array:
         if static_value(self.warmup_steps) == 0:
@@ -167,6 +173,26 @@ def _cosine_factor(done: jax.Array, length: jax.Array, num_cycles: Any) -> jax.A
     return c * c
 
 
+def _restart_phase(done: jax.Array, length: jax.Array, num_cycles: Any) -> jax.Array:
+    """``frac(c * done / length)``, the position in the current hard-restart half-wave.
+
+    The quotient ``q = c * done / length`` is only rounded: compiled with constant fields,
+    XLA may divide by ``length`` as a multiplication by its reciprocal, and ``q`` lands one
+    ulp below an integer exactly at a restart, where ``q - floor(q)`` would then be ~1 (the
+    floor instead of the peak). The restart is therefore decided on the exact products: at
+    the nearest integer ``k`` of ``q``, the count is past the restart when
+    ``c * done >= k * length`` (both products exact in float32 for counts below 2**24 and
+    a ``c`` with a short mantissa, as 0.5, 2.5, 3), and the phase is ``q - k`` clipped to
+    ``[0, 1)``; otherwise it is ``q - (k - 1)``.
+    """
+    num = as_f32(num_cycles) * done
+    q = num / length
+    k = jnp.round(q)
+    past = num >= k * length
+    phase = jnp.where(past, q - k, q - (k - 1.0))
+    return jnp.clip(phase, 0.0, 1.0)
+
+
 @register("warmup_cosine")
 class WarmupCosine(Schedule):
     """A warm-up to ``peak_value``, cosine decay to ``end_value`` at ``total_steps``."""
@@ -193,7 +219,10 @@ class WarmupCosine(Schedule):
             self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value)
         )
         set_field(self, "num_cycles", _check_cycles(self.num_cycles))
-        set_field(self, "restarts", check_bool("restarts", self.restarts))
+        set_field(self, "restarts", check_bool("restarts", check_static("restarts", self.restarts)))
+
+    def _max_value(self) -> float | None:
+        return bound(self.peak_value, self.init_value, self.end_value)
 
     def _at(self, t: jax.Array) -> jax.Array:
         w = jnp.asarray(self.warmup_steps).astype(t.dtype)
@@ -201,9 +230,7 @@ class WarmupCosine(Schedule):
         length = _f32(total - w)
         done = _f32(jnp.minimum(_phase(t, w), total - w))
         if self.restarts:  # HF hard restarts: c half-cosines, each from the peak
-            q = (as_f32(self.num_cycles) * done) / length
-            q = q - jnp.floor(q)
-            factor = cos_frac(1.0 - q, 1.0)
+            factor = cos_frac(1.0 - _restart_phase(done, length, self.num_cycles), 1.0)
         else:
             factor = _cosine_factor(done, length, self.num_cycles)
         peak, end = as_f32(self.peak_value), as_f32(self.end_value)
@@ -305,11 +332,14 @@ class WarmupStableDecay(Schedule):
         set_field(self, "decay_steps", check_int("decay_steps", self.decay_steps, lo=1))
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         set_field(self, "end_value", check_float("end_value", self.end_value, lo=0.0))
-        set_field(self, "decay", check_choice("decay", self.decay, _DECAYS))
+        set_field(self, "decay", check_choice("decay", check_static("decay", self.decay), _DECAYS))
         set_field(
             self, "warmup_shape", _check_shape("warmup_shape", self.warmup_shape, self.init_value)
         )
         set_field(self, "num_cycles", _check_cycles(self.num_cycles))
+
+    def _max_value(self) -> float | None:
+        return bound(self.peak_value, self.init_value, self.end_value)
 
     def _at(self, t: jax.Array) -> jax.Array:
         w = jnp.asarray(self.warmup_steps).astype(t.dtype)

@@ -162,6 +162,28 @@ CASES: list[dict[str, Any]] = [
             {"cls": "PolynomialLR", "kwargs": {"total_iters": 40, "power": 2.0}},
         ],
     ),
+    # ChainedScheduler: the product of its chainable children (lrx ``s * t``)
+    _case(
+        "ChainedScheduler-step-exp",
+        "ChainedScheduler",
+        100,
+        schedulers=[
+            {"cls": "StepLR", "kwargs": {"step_size": 4, "gamma": 0.5}},
+            {"cls": "ExponentialLR", "kwargs": {"gamma": 0.95}},
+        ],
+    ),
+    _case(
+        "ChainedScheduler-multistep-constant",
+        "ChainedScheduler",
+        100,
+        schedulers=[
+            {"cls": "MultiStepLR", "kwargs": {"milestones": [20, 50], "gamma": 0.3}},
+            {"cls": "ConstantLR", "kwargs": {"factor": 0.5, "total_iters": 10}},
+        ],
+    ),
+    # MultiplicativeLR with a constant factor (its lr_lambda returns ``factor``)
+    _case("MultiplicativeLR-0.9", "MultiplicativeLR", 100, factor=0.9),
+    _case("MultiplicativeLR-0.99", "MultiplicativeLR", 150, factor=0.99),
 ]
 
 
@@ -184,7 +206,7 @@ def to_lrx(spec: dict[str, Any], lr: float = LR) -> Any:
     if cls == "MultiStepLR":
         return lrx.multistep_decay(lr, kw["milestones"], kw["gamma"])
     if cls == "ExponentialLR":
-        return lrx.exponential_decay(lr, kw["gamma"])
+        return lrx.exponential_decay(lr, 1, kw["gamma"])
     if cls == "CosineAnnealingLR":
         return lrx.cosine_annealing(lr, kw["T_max"], kw["eta_min"])
     if cls == "CosineAnnealingWarmRestarts":
@@ -216,6 +238,14 @@ def to_lrx(spec: dict[str, Any], lr: float = LR) -> Any:
         )
     if cls == "SequentialLR":
         return lrx.sequence([to_lrx(s, lr) for s in kw["schedulers"]], kw["milestones"])
+    if cls == "ChainedScheduler":  # each child multiplies the rate: the product
+        first, *rest = kw["schedulers"]
+        out = to_lrx(first, lr)
+        for child in rest:
+            out = out * to_lrx(child, 1.0)
+        return out
+    if cls == "MultiplicativeLR":  # a constant factor per step
+        return lrx.exponential_decay(lr, 1, kw["factor"])
     raise ValueError(f"no lrx mapping for torch scheduler {cls!r}")
 
 
@@ -223,6 +253,11 @@ def _make(optimizer: Any, spec: dict[str, Any]) -> Any:
     from torch.optim import lr_scheduler
 
     kwargs = dict(spec["kwargs"])
+    if spec["cls"] == "ChainedScheduler":
+        return lr_scheduler.ChainedScheduler([_make(optimizer, s) for s in kwargs["schedulers"]])
+    if spec["cls"] == "MultiplicativeLR":
+        factor = kwargs["factor"]
+        return lr_scheduler.MultiplicativeLR(optimizer, lambda epoch: factor)
     if spec["cls"] == "SequentialLR":
         kwargs["schedulers"] = [_make(optimizer, s) for s in kwargs["schedulers"]]
     return getattr(lr_scheduler, spec["cls"])(optimizer, **kwargs)
