@@ -246,10 +246,10 @@ def test_real_first_moment_dtype_for_complex_params_raises(make):
         (lambda: lrx.clip_by_global_norm(1.0 + 0.5j), "max_norm"),
         (lambda: lrx.clip_by_global_norm(jnp.asarray(1 + 1j)), "max_norm"),
         (lambda: lrx.add_decayed_weights(1e-4j), "weight_decay"),
-        (lambda: lrx.scale_by_adam(b1=np.complex64(0.9)), "b1"),
-        (lambda: lrx.scale_by_rms(decay=0.9 + 0j), "decay"),
-        (lambda: lrx.scale_by_learning_rate(0.1 + 0j), "learning_rate"),
-        (lambda: lrx.scale_by_learning_rate(jnp.asarray(0.1 + 0j)), "learning_rate"),
+        (lambda: lrx.scale_by_adam(b1=np.complex64(0.9 + 0.1j)), "b1"),
+        (lambda: lrx.scale_by_rms(decay=0.9 + 0.1j), "decay"),
+        (lambda: lrx.scale_by_learning_rate(0.1 + 0.5j), "learning_rate"),
+        (lambda: lrx.scale_by_learning_rate(jnp.asarray(0.1 + 0.5j)), "learning_rate"),
     ],
 )
 def test_complex_where_a_real_number_is_needed_raises(make, arg):

@@ -175,18 +175,6 @@ VARIANTS = {
     "params_bfloat16": (None, jnp.bfloat16),
     "params_complex64": (None, jnp.complex64),
 }
-# Not yet: these pass a constant rate to schedules._base.as_schedule_fn, which reads a
-# complex64 array with float() (TypeError) instead of lrx._validate.check_float (the one
-# number check). Routing as_schedule_fn's constants through check_float fixes all of them
-# (checked); then these XPASS (strict) and the set goes.
-HYPER_XFAIL = {
-    (name, "params_complex64")
-    for name in (
-        "hf_adafactor_lr", "dog", "dog_init_eta", "ldog", "momo", "momo_fstar", "momo_adam",
-        "prodigy", "prodigy_l2_safeguard", "dadapt_adam", "dadapt_sgd", "dadapt_adagrad",
-        "schedule_free_sgd", "schedule_free_adamw", "schedule_free",
-    )
-}  # fmt: skip
 
 
 def _rounded(value, dtype):
@@ -218,8 +206,6 @@ def test_inject_with_any_hyperparameter_dtype_equals_the_direct_call(
     complex64 ones (complex params) work for every factory: equal to the direct call with
     the hyperparameters rounded as inject rounds them. Where that rounding makes a value
     invalid (b2 = 0.999 is 1.0 in bfloat16) both raise the same ValueError."""
-    if (name, variant) in HYPER_XFAIL:
-        request.applymarker(pytest.mark.xfail(strict=True, raises=TypeError))
     hp_dtype, p_dtype = VARIANTS[variant]
     p = hyper_params(p_dtype)
     cast_to = (

@@ -776,12 +776,6 @@ def test_skip_nonfinite_outside_multisteps_recovers_from_a_nan_micro_batch():
     chex.assert_trees_all_equal(stuck, _multisteps_run(inside(), grads[:4]))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="schedules.compose._as_schedule takes numbers.Real only; reading children through "
-    "lrx._validate.as_number (the one number check) makes this pass",
-)
 @pytest.mark.parametrize("value", [jnp.float32(0.1), jnp.array(0.1), jnp.array(0.1, jnp.bfloat16)])
 def test_concrete_jax_numbers_are_accepted_as_schedule_values_like_numpy_ones(value):
     want = float(np.asarray(value, np.float32))

@@ -157,7 +157,9 @@ BIG = np.array([2**24 + 1, 10**9, 2**31 - 2, 2**31 - 1], np.int64)
             lambda t: 0.1 * (1 - np.minimum(t, 2**31 - 1) / (2**31 - 1)),
         ),
     ],
-    ids=repr,
+    # ids from the schedule only (a lambda's repr holds its address: pytest-xdist workers
+    # must collect the same ids)
+    ids=lambda x: repr(x) if isinstance(x, lrx.Schedule) else "ref",
 )
 def test_large_counts(schedule, ref):
     """int32 counts up to 2**31-1: finite, and the formula at the exact count.

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 import numbers
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -284,10 +283,12 @@ def as_schedule_fn(learning_rate: Any, name: str = "learning_rate") -> Callable[
         arr = jnp.asarray(learning_rate)
         if arr.ndim != 0:
             raise ValueError(f"{name} must be a scalar, got an array of shape {arr.shape}")
-        if not isinstance(arr, jax.core.Tracer):
-            value = float(arr)
-            if not math.isfinite(value) or value < 0:
-                raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        # the one number check: finite, >= 0, within float32; a zero imaginary part is dropped
+        value = check_float(name, learning_rate, lo=0.0)
+        if is_traced(value):
+            arr = value
+        elif jnp.iscomplexobj(arr):
+            arr = jnp.real(arr)
         return lambda count: arr
     if callable(learning_rate):
         return cast(Callable[[jax.Array], Any], learning_rate)

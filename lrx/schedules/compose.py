@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable, Sequence
-from typing import Any, cast
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 
-from lrx._validate import check_int
+from lrx._validate import NOT_A_NUMBER, as_number, check_int
 from lrx.schedules._arith import Product as Product  # registers "product" for ``s * t``
 from lrx.schedules._arith import Scaled as Scaled  # registers "scaled" for ``c * s``
 from lrx.schedules._base import Schedule
@@ -32,10 +31,11 @@ def as_schedule(name: str, value: Any) -> Schedule:
     """A child schedule: a Schedule as is, a number as ``constant``, a callable via ``from_fn``."""
     if isinstance(value, Schedule):
         return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+    number = as_number(name, value)
+    if number is not NOT_A_NUMBER:
         try:
-            # Constant.__post_init__ validates any real (NumPy scalars too) as a float
-            return Constant(value=cast(float, value))
+            # Constant.__post_init__ validates the number (Python, NumPy or 0-d JAX, any dtype)
+            return Constant(value=number)
         except ValueError as e:
             raise ValueError(f"{name}: {e}") from None
     if callable(value):
