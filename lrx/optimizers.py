@@ -15,6 +15,13 @@ of its state depends only on ``None``, booleans and dtypes, never on a numeric v
 (booleans stay static by themselves); give ``mu_dtype`` as a string (``"bfloat16"``) or
 list it, and a callable ``mask``, in ``static_args``: optax takes any other callable for a
 schedule. A traced value is not range-checked (that would need a host sync).
+
+Without ``inject_hyperparams``, the numeric hyperparameters (``momentum``, ``dampening``,
+``weight_decay``, ``decay``, ``eps``, ``b1``, ``b2``, ``eps_root``) may themselves be an
+:class:`lrx.Schedule` or a callable ``count -> value``: each transform evaluates it at the
+index of the update it serves (as the learning rate), giving ``inject_hyperparams``'s
+numbers; a schedule is not range-checked. ``initial_scale`` and
+``initial_accumulator_value`` fill the state at ``init`` and stay numbers.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._types import ScalarOrSchedule
+from lrx._types import HyperOrSchedule, ScalarOrSchedule
 from lrx._validate import check_bool, static_value
 from lrx.transforms.adagrad import scale_by_adagrad
 from lrx.transforms.adam import scale_by_adam
@@ -61,12 +68,12 @@ def _momentum(
 
 def sgd(
     learning_rate: ScalarOrSchedule,
-    momentum: jax.typing.ArrayLike | None = None,
+    momentum: HyperOrSchedule | None = None,
     nesterov: bool = False,
     accumulator_dtype: jax.typing.DTypeLike | None = None,
     *,
-    weight_decay: jax.typing.ArrayLike = 0.0,
-    dampening: jax.typing.ArrayLike = 0.0,
+    weight_decay: HyperOrSchedule = 0.0,
+    dampening: HyperOrSchedule = 0.0,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Stochastic gradient descent, optionally with momentum: ``optax.sgd``'s signature.
 
@@ -151,12 +158,12 @@ def adagrad(
 
 def rmsprop(
     learning_rate: ScalarOrSchedule,
-    decay: float = 0.9,
-    eps: float = 1e-8,
+    decay: HyperOrSchedule = 0.9,
+    eps: HyperOrSchedule = 1e-8,
     initial_scale: float = 0.0,
     eps_in_sqrt: bool = True,
     centered: bool = False,
-    momentum: float | None = None,
+    momentum: HyperOrSchedule | None = None,
     nesterov: bool = False,
     bias_correction: bool = False,
 ) -> optax.GradientTransformationExtraArgs:
@@ -203,10 +210,10 @@ def rmsprop(
 
 def adam(
     learning_rate: ScalarOrSchedule,
-    b1: float = 0.9,
-    b2: float = 0.999,
-    eps: float = 1e-8,
-    eps_root: float = 0.0,
+    b1: HyperOrSchedule = 0.9,
+    b2: HyperOrSchedule = 0.999,
+    eps: HyperOrSchedule = 1e-8,
+    eps_root: HyperOrSchedule = 0.0,
     mu_dtype: Any = None,
     *,
     nesterov: bool = False,
@@ -252,10 +259,10 @@ def adam(
 
 def adamw(
     learning_rate: ScalarOrSchedule,
-    b1: float = 0.9,
-    b2: float = 0.999,
-    eps: float = 1e-8,
-    eps_root: float = 0.0,
+    b1: HyperOrSchedule = 0.9,
+    b2: HyperOrSchedule = 0.999,
+    eps: HyperOrSchedule = 1e-8,
+    eps_root: HyperOrSchedule = 0.0,
     mu_dtype: Any = None,
     weight_decay: ScalarOrSchedule = 1e-4,
     mask: Any | Callable[[Any], Any] | None = None,

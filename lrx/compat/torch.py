@@ -29,9 +29,15 @@ conventions agree and its state stays complex.
 Hyperparameters are data: every numeric argument may be a concrete JAX array or a tracer,
 so ``optax.inject_hyperparams(ltorch.adam)(lr=1e-3)`` and ``jax.vmap`` over ``lr`` work.
 ``betas`` is a tuple, which ``inject_hyperparams`` keeps static (use :func:`lrx.adam`'s
-``b1``/``b2`` to inject them). A ``momentum`` of exactly 0 given as a Python or NumPy
-number keeps no buffer (torch); a JAX array, concrete or traced, always keeps one, since
-its value may change.
+``b1``/``b2`` to inject them). Without ``inject_hyperparams``, every numeric argument
+(``momentum``, ``betas[0]``, ``betas[1]``, ``alpha``, ``eps``, ``dampening``,
+``weight_decay``) may be an :class:`lrx.Schedule` or a callable ``count -> value``,
+evaluated at each update's index as ``lr``: torch's ``OneCycleLR`` / ``CyclicLR`` with
+``cycle_momentum=True`` is ``sgd(lr=lrx.one_cycle(0.1, n), momentum=lrx.one_cycle_momentum(n))``
+or ``adam(lr=lrx.one_cycle(0.01, n), betas=(lrx.one_cycle_momentum(n), 0.999))``. A
+``momentum`` of exactly 0 given as a Python or NumPy number keeps no buffer (torch); a JAX
+array, concrete or traced, always keeps one, since its value may change, and so does a
+schedule.
 
 Example:
     >>> import jax.numpy as jnp, lrx
@@ -122,7 +128,7 @@ def _adagrad_lr(lr: ScalarOrSchedule, lr_decay: Any) -> ScalarOrSchedule:
     if isinstance(lr, Schedule) or callable(lr):
         base = lr if isinstance(lr, Schedule) else from_fn(lr)
         return base * inverse_time_decay(init_value=1.0, decay_rate=lr_decay, decay_steps=1)
-    return inverse_time_decay(init_value=lr, decay_rate=lr_decay, decay_steps=1)  # type: ignore[arg-type]
+    return inverse_time_decay(init_value=lr, decay_rate=lr_decay, decay_steps=1)
 
 
 def _to_pairs(tree: Any) -> Any:

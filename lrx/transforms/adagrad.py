@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import jax
 import jax.numpy as jnp
 import optax
 
+from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import (
     canonical_float_dtype,
     cast,
@@ -22,10 +24,12 @@ from lrx._dtypes import (
     to_output,
 )
 from lrx._tree import check_state, check_tree_match, tree_map_multi
+from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool, check_float
+from lrx.transforms._hyper import check_hyper, hyper_at, is_schedule
 from lrx.transforms._moments import abs_sq, add, divide, init_moment
 
-__all__ = ["ScaleByAdagradState", "scale_by_adagrad"]
+__all__ = ["ScaleByAdagradCountState", "ScaleByAdagradState", "scale_by_adagrad"]
 
 
 class ScaleByAdagradState(NamedTuple):
@@ -38,9 +42,21 @@ class ScaleByAdagradState(NamedTuple):
     sum_of_squares: Any
 
 
+class ScaleByAdagradCountState(NamedTuple):
+    """State of :func:`scale_by_adagrad` when ``eps`` is a schedule (it needs a count).
+
+    Attributes:
+        count: int32, updates applied so far (saturates at int32 max).
+        sum_of_squares: ``G``, as in :class:`ScaleByAdagradState`.
+    """
+
+    count: jax.Array  # type: ignore[assignment]  # shadows tuple.count, as optax states do
+    sum_of_squares: Any
+
+
 def scale_by_adagrad(
     initial_accumulator_value: float = 0.1,
-    eps: float = 1e-7,
+    eps: HyperOrSchedule = 1e-7,
     *,
     eps_in_sqrt: bool = True,
     nu_dtype: Any = None,
@@ -65,7 +81,12 @@ def scale_by_adagrad(
     Dtypes: ``G`` is real (float32 for complex64 params) and float32 for params below 32
     bits unless ``nu_dtype`` says otherwise (4 bytes per bfloat16 parameter instead of 2).
     Hyperparameters are data: both numbers may be concrete arrays or tracers (a traced value
-    is not range-checked; the division is then guarded). A zero denominator (only with
+    is not range-checked; the division is then guarded). ``eps`` may also be a schedule (an
+    :class:`lrx.Schedule` or a callable ``count -> eps``), evaluated at the update index
+    ``t - 1`` and not range-checked, as ``optax.inject_hyperparams`` with that schedule; the
+    state then keeps a count (:class:`ScaleByAdagradCountState`; decided by the argument's
+    type, never its value). ``initial_accumulator_value`` is used by ``init`` and stays a
+    number. A zero denominator (only with
     ``eps = initial_accumulator_value = 0`` and an all-zero history) gives a zero output.
 
     Args:
@@ -76,7 +97,8 @@ def scale_by_adagrad(
             32 bits).
 
     Returns:
-        A ``GradientTransformation`` with state :class:`ScaleByAdagradState`.
+        A ``GradientTransformation`` with state :class:`ScaleByAdagradState` (or
+        :class:`ScaleByAdagradCountState` when ``eps`` is a schedule).
 
     Example:
         >>> import jax.numpy as jnp, lrx
@@ -92,16 +114,20 @@ def scale_by_adagrad(
     initial_accumulator_value = check_float(
         "initial_accumulator_value", initial_accumulator_value, lo=0.0
     )
-    eps = check_float("eps", eps, lo=0.0)
+    eps_spec = check_hyper("eps", eps, lo=0.0)
     eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
     nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
+    counted = is_schedule(eps_spec)  # a schedule needs the update count (static: by type)
+    state_type = ScaleByAdagradCountState if counted else ScaleByAdagradState
 
     def init_fn(params: optax.Params) -> Any:
         check_floating("scale_by_adagrad", params)
         acc = init_moment(params, nu_dtype, real=True, fill=initial_accumulator_value)
+        if counted:
+            return ScaleByAdagradCountState(count=zero_count(), sum_of_squares=acc)
         return ScaleByAdagradState(sum_of_squares=acc)
 
-    def guarded(dtype: Any) -> bool:
+    def guarded(eps: Any, dtype: Any) -> bool:
         # G_t >= G_0, so the denominator cannot vanish if eps or G_0 is a normal number.
         return not (positive_in(eps, dtype) or positive_in(initial_accumulator_value, dtype))
 
@@ -109,19 +135,22 @@ def scale_by_adagrad(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
-        check_state("scale_by_adagrad", state, ScaleByAdagradState)
+        check_state("scale_by_adagrad", state, state_type)
         check_tree_match("scale_by_adagrad", updates, state.sum_of_squares)
         check_floating("scale_by_adagrad", updates)
+        eps = hyper_at("eps", eps_spec, state.count) if counted else eps_spec
 
         def leaf(g: Any, acc: Any) -> Any:
             cdt = compute_dtype(g.dtype, acc.dtype)
             g_c = g.astype(cdt)
             acc_new = acc.astype(real_dtype(cdt)) + abs_sq(g_c)
             den = jnp.sqrt(add(acc_new, eps)) if eps_in_sqrt else add(jnp.sqrt(acc_new), eps)
-            out = divide(g_c, den, guarded(den.dtype))
+            out = divide(g_c, den, guarded(eps, den.dtype))
             return to_output(out, g.dtype), cast(acc_new, acc.dtype)
 
         out, acc = tree_map_multi(leaf, 2, updates, state.sum_of_squares)
+        if counted:
+            return out, ScaleByAdagradCountState(safe_increment(state.count), acc)
         return out, ScaleByAdagradState(sum_of_squares=acc)
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -27,7 +27,9 @@ from lrx._dtypes import (
     to_output,
 )
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float
+from lrx._types import HyperOrSchedule
+from lrx._validate import check_bool
+from lrx.transforms._hyper import check_hyper, hyper_at
 from lrx.transforms._moments import abs_sq, add, divide, ema, init_moment, scalar, unbias
 
 __all__ = ["ScaleByAdamState", "ScaleByAmsgradState", "scale_by_adam"]
@@ -66,10 +68,10 @@ class ScaleByAmsgradState(NamedTuple):
 
 
 def scale_by_adam(
-    b1: float = 0.9,
-    b2: float = 0.999,
-    eps: float = 1e-8,
-    eps_root: float = 0.0,
+    b1: HyperOrSchedule = 0.9,
+    b2: HyperOrSchedule = 0.999,
+    eps: HyperOrSchedule = 1e-8,
+    eps_root: HyperOrSchedule = 0.0,
     mu_dtype: Any = None,
     *,
     nesterov: bool = False,
@@ -111,6 +113,12 @@ def scale_by_adam(
     Hyperparameters are data: ``b1``, ``b2``, ``eps``, ``eps_root`` may be concrete arrays
     or tracers (``jit``, ``vmap``, ``optax.inject_hyperparams``); a traced value is not
     range-checked and takes the general formula (``+ eps`` kept, division guarded).
+    Each may also be a schedule (an :class:`lrx.Schedule` or a callable ``count -> value``),
+    evaluated at the update index ``t - 1`` (the state's count before the update, as the
+    learning rate) and not range-checked: the numbers of
+    ``optax.inject_hyperparams(lrx.scale_by_adam)`` with that schedule. The bias correction
+    then uses the current value, ``1 − b1_t^t`` (as ``inject_hyperparams`` does), not the
+    product of the past ``1 − b1_s``.
     A zero denominator (only possible with ``eps = eps_root = 0`` and an all-zero history)
     gives a zero output; the guard is only emitted when it can happen.
 
@@ -139,10 +147,12 @@ def scale_by_adam(
         >>> [round(x, 6) for x in u.tolist()]
         [1.0, -1.0]
     """
-    b1 = check_float("b1", b1, lo=0.0, hi=1.0, hi_open=True)
-    b2 = check_float("b2", b2, lo=0.0, hi=1.0, hi_open=True)
-    eps = check_float("eps", eps, lo=0.0)
-    eps_root = check_float("eps_root", eps_root, lo=0.0)
+    hypers = {  # schedules stay schedules, evaluated per update
+        "b1": check_hyper("b1", b1, lo=0.0, hi=1.0, hi_open=True),
+        "b2": check_hyper("b2", b2, lo=0.0, hi=1.0, hi_open=True),
+        "eps": check_hyper("eps", eps, lo=0.0),
+        "eps_root": check_hyper("eps_root", eps_root, lo=0.0),
+    }
     mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
     nesterov = check_bool("nesterov", nesterov)
     amsgrad = check_bool("amsgrad", amsgrad)
@@ -166,6 +176,8 @@ def scale_by_adam(
         check_state("scale_by_adam", state, state_type)
         check_tree_match("scale_by_adam", updates, state.nu)
         check_floating("scale_by_adam", updates)
+        # schedules at this update's index (the count before the increment)
+        b1, b2, eps, eps_root = (hyper_at(n, h, state.count) for n, h in hypers.items())
         count = safe_increment(state.count)
 
         @functools.cache  # once per dtype and update, not per leaf

@@ -27,7 +27,9 @@ from lrx._dtypes import (
     to_output,
 )
 from lrx._tree import check_state, check_tree_match, tree_map_multi
-from lrx._validate import check_bool, check_float, static_value
+from lrx._types import HyperOrSchedule
+from lrx._validate import check_bool, check_float
+from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
 from lrx.transforms._moments import abs_sq, add, divide, ema, init_moment, unbias
 
 __all__ = ["ScaleByRmsCenteredState", "ScaleByRmsState", "scale_by_rms"]
@@ -60,8 +62,8 @@ class ScaleByRmsCenteredState(NamedTuple):
 
 
 def scale_by_rms(
-    decay: float = 0.9,
-    eps: float = 1e-8,
+    decay: HyperOrSchedule = 0.9,
+    eps: HyperOrSchedule = 1e-8,
     initial_scale: float = 0.0,
     eps_in_sqrt: bool = True,
     bias_correction: bool = False,
@@ -97,6 +99,12 @@ def scale_by_rms(
     parameter for ``s``, 4 more for ``μ`` when centered). Hyperparameters are data:
     ``decay``, ``eps`` and ``initial_scale`` may be concrete arrays or tracers (a traced
     value is not range-checked and takes the general formula, with a guarded division).
+    ``decay`` and ``eps`` may also be schedules (an :class:`lrx.Schedule` or a callable
+    ``count -> value``), evaluated at the update index ``t - 1`` (the state's count before
+    the update, as the learning rate), not range-checked: the numbers of
+    ``optax.inject_hyperparams(lrx.scale_by_rms)`` with that schedule (the bias correction
+    uses the current decay, ``1 − ρ_t^t``). ``initial_scale`` is used by ``init`` and stays
+    a number.
     A zero denominator (only with ``eps=0``) gives a zero output.
 
     Args:
@@ -123,16 +131,16 @@ def scale_by_rms(
         >>> u.tolist()
         [2.0, -2.0]
     """
-    decay = check_float("decay", decay, lo=0.0, hi=1.0)
-    eps = check_float("eps", eps, lo=0.0)
+    hypers = {"decay": check_hyper("decay", decay, lo=0.0, hi=1.0)}  # or schedules
+    hypers["eps"] = check_hyper("eps", eps, lo=0.0)
     initial_scale = check_float("initial_scale", initial_scale, lo=0.0)
     eps_in_sqrt = check_bool("eps_in_sqrt", eps_in_sqrt)
     bias_correction = check_bool("bias_correction", bias_correction)
     centered = check_bool("centered", centered)
     mu_dtype = canonical_dtype("mu_dtype", mu_dtype)
     nu_dtype = canonical_float_dtype("nu_dtype", nu_dtype)
-    if bias_correction and static_value(decay) == 1.0:
-        raise ValueError(f"decay must be < 1 when bias_correction=True, got {decay!r}")
+    if bias_correction and static_hyper(hypers["decay"]) == 1.0:
+        raise ValueError(f"decay must be < 1 when bias_correction=True, got {hypers['decay']!r}")
     state_type = ScaleByRmsCenteredState if centered else ScaleByRmsState
 
     def init_fn(params: optax.Params) -> Any:
@@ -150,6 +158,8 @@ def scale_by_rms(
         check_state("scale_by_rms", state, state_type)
         check_tree_match("scale_by_rms", updates, state.nu)
         check_floating("scale_by_rms", updates)
+        # schedules at this update's index (the count before the increment)
+        decay, eps = (hyper_at(n, h, state.count) for n, h in hypers.items())
         count = safe_increment(state.count)
 
         @functools.cache  # once per dtype and update, not per leaf
