@@ -21,6 +21,7 @@ from lrx.schedules._base import schedule_from_config as schedule_from_config
 
 # isort: split
 # 2. Transforms (and their states) -----------------------------------------------------
+from lrx.transforms.adagrad import ScaleByAdagradCountState as ScaleByAdagradCountState
 from lrx.transforms.adagrad import ScaleByAdagradState as ScaleByAdagradState
 from lrx.transforms.adagrad import scale_by_adagrad as scale_by_adagrad
 from lrx.transforms.adam import ScaleByAdamState as ScaleByAdamState
@@ -169,6 +170,7 @@ __all__ = [
     "ProdigyState",
     "ReduceOnPlateauState",
     "ScalarOrSchedule",
+    "ScaleByAdagradCountState",
     "ScaleByAdagradState",
     "ScaleByAdamState",
     "ScaleByAmsgradState",

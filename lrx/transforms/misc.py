@@ -15,11 +15,13 @@ import jax
 import jax.numpy as jnp
 import optax
 from optax import chain
+from optax.transforms._adding import WeightDecaySchedule
 
+from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import cast, compute_dtype, real_dtype
 from lrx._types import ScalarOrSchedule
 from lrx._validate import check_float, static_value
-from lrx.schedules._base import Schedule
+from lrx.transforms._hyper import hyper_at, is_schedule
 from lrx.transforms._moments import abs_sq, scalar
 from lrx.transforms._reduce import global_sum
 
@@ -66,10 +68,9 @@ def add_decayed_weights(
         >>> u.tolist()
         [1.2000000476837158, 1.2000000476837158]
     """
-    if isinstance(weight_decay, Schedule) or (
-        not hasattr(weight_decay, "dtype") and callable(weight_decay)
-    ):  # a Schedule by type; a number or array is a constant; any other callable a schedule
-        return optax.add_decayed_weights(weight_decay, mask)
+    # a Schedule by type, or a callable that is not an array: λ = schedule(update index)
+    if is_schedule(weight_decay):
+        return _scheduled_decay(weight_decay, mask)
     wd = check_float("weight_decay", weight_decay, lo=0.0)
     value = static_value(wd)
 
@@ -99,6 +100,34 @@ def add_decayed_weights(
             return None if g is None else g + scalar(wd, g) * cast(p, g.dtype)
 
         return jax.tree.map(leaf, updates, params, is_leaf=_is_none), state
+
+    tx = optax.GradientTransformation(init_fn, update_fn)
+    return tx if mask is None else optax.masked(tx, mask)
+
+
+def _scheduled_decay(schedule: Any, mask: Any) -> optax.GradientTransformation:
+    """:func:`add_decayed_weights` with ``λ = schedule(count)``: optax's state and count
+    (the update index), ``λ`` rounded once to each update's dtype (bfloat16, complex)."""
+
+    def init_fn(params: optax.Params) -> Any:
+        del params
+        return WeightDecaySchedule(count=zero_count())
+
+    def update_fn(
+        updates: optax.Updates, state: Any, params: optax.Params | None = None
+    ) -> tuple[optax.Updates, Any]:
+        if params is None:
+            raise ValueError(
+                "add_decayed_weights: a weight_decay schedule reads the parameters: pass "
+                "params to update (tx.update(grads, state, params))"
+            )
+        wd = hyper_at("weight_decay", schedule, state.count)
+
+        def leaf(g: Any, p: Any) -> Any:
+            return None if g is None else g + scalar(wd, g) * cast(p, g.dtype)
+
+        new_state = WeightDecaySchedule(count=safe_increment(state.count))
+        return jax.tree.map(leaf, updates, params, is_leaf=_is_none), new_state
 
     tx = optax.GradientTransformation(init_fn, update_fn)
     return tx if mask is None else optax.masked(tx, mask)
@@ -140,7 +169,9 @@ def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
         leaves = jax.tree.leaves(updates)
         if not leaves:
             return updates, state
-        dtype = real_dtype(compute_dtype(*(x.dtype for x in leaves)))  # float32 or wider
+        dtype = real_dtype(
+            compute_dtype(*(x.dtype for x in leaves))
+        )  # float32 or wider
 
         def square(x: Any) -> Any:
             return abs_sq(x.astype(compute_dtype(x.dtype, dtype)))
