@@ -152,7 +152,7 @@ from lrx.finder import find_lr as find_lr
 from lrx import plot as plot
 
 # isort: split
-__version__ = "0.2.0"
+__version__ = "0.3.0"
 
 __all__ = [
     "CocobState",

@@ -29,7 +29,7 @@ def safe_increment(count: jax.Array) -> jax.Array:
     """
     count = jnp.asarray(count)
     dtype = count.dtype
-    max_value = np.array(jnp.iinfo(dtype).max, dtype)
+    max_value = np.array(np.iinfo(dtype).max, dtype)
     return lax.select(lax.lt(count, max_value), lax.add(count, np.array(1, dtype)), max_value)
 
 
@@ -45,7 +45,7 @@ def bias_correction(decay: Any, count: jax.Array, dtype: Any = jnp.float32) -> j
     1 for ``count >= 1`` (``0**0 = 1`` gives 0 at ``count = 0``).
     """
     dtype = jnp.dtype(dtype)
-    rdt = jnp.finfo(dtype).dtype if jnp.issubdtype(dtype, jnp.complexfloating) else dtype
+    rdt = np.finfo(dtype).dtype if jnp.issubdtype(dtype, jnp.complexfloating) else dtype
     c = jnp.asarray(count).astype(rdt)
     d = static_value(decay)
     if d is None:  # traced: the same formula, on the device

@@ -310,7 +310,8 @@ def _step(
         nan = jnp.full([], jnp.nan, jnp.float32)
         return c, _Trace(nan, nan, jnp.ones([], jnp.bool_))
 
-    return jax.lax.cond(carry.diverged, hold, run, carry)
+    out: tuple[_Carry, _Trace] = jax.lax.cond(carry.diverged, hold, run, carry)
+    return out
 
 
 def _scan(

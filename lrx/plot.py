@@ -11,7 +11,7 @@ inline.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -77,7 +77,8 @@ def _schedule_values(s: Any, num_steps: int) -> np.ndarray:
         return np.asarray(s.values(num_steps), dtype=np.float64)
     if callable(s):
         vals = np.asarray(s(jnp.arange(num_steps, dtype=jnp.int32)), dtype=np.float64)
-        return np.broadcast_to(vals, (num_steps,)).copy()
+        out: np.ndarray = np.broadcast_to(vals, (num_steps,)).copy()
+        return out
     raise ValueError(f"schedules must hold Schedule objects or callables, got {s!r}")
 
 
@@ -305,13 +306,13 @@ def curves(
                 metrics.append(str(metric))
 
     if ax is None:
-        fig = mpl.figure.Figure(figsize=(5.5 * len(metrics), 4.5), layout="constrained")
+        fig: Figure = mpl.figure.Figure(figsize=(5.5 * len(metrics), 4.5), layout="constrained")
         axes = list(np.atleast_1d(fig.subplots(1, len(metrics), squeeze=False)).ravel())
     else:
         axes = list(ax) if isinstance(ax, Iterable) else [ax]
         if len(axes) != len(metrics):
             raise ValueError(f"ax must hold one Axes per metric ({len(metrics)}), got {len(axes)}")
-        fig = axes[0].get_figure()
+        fig = cast("Figure", axes[0].get_figure())
     for a, metric in zip(axes, metrics, strict=True):
         for i, (label, per_metric) in enumerate(runs.items()):
             if metric in per_metric:

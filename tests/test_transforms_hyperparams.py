@@ -19,7 +19,7 @@ import optax
 import pytest
 
 import lrx
-from tests.numpy_refs import make_grads
+from tests.grads import make_grads
 
 GRADS = make_grads(6, seed=11)
 PARAMS = jax.tree.map(lambda g: jnp.full_like(g, 0.5), GRADS[0])

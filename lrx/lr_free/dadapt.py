@@ -19,7 +19,7 @@ import optax
 from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import compute_dtype, const, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match
-from lrx._types import ScalarOrSchedule
+from lrx._types import Hyper, ScalarOrSchedule
 from lrx._validate import check_bool, check_float, is_traced, static_value
 from lrx.lr_free._common import (
     adam_bias_correction,
@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 
-def _moment(p: Any, fill: float = 0.0) -> Any:
+def _moment(p: Any, fill: Hyper = 0.0) -> Any:
     return jnp.full_like(p, fill, dtype=state_dtype(p.dtype))
 
 

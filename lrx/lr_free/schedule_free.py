@@ -197,7 +197,7 @@ def _need_params(name: str, params: Any) -> None:
         raise ValueError(f"{name}: update needs params (the training iterate y)")
 
 
-def _init_scalars(avg: _Averaging, b1: Any, dtype: Any, lr_max0: float) -> dict[str, jax.Array]:
+def _init_scalars(avg: _Averaging, b1: Any, dtype: Any, lr_max0: Hyper) -> dict[str, jax.Array]:
     count = zero_count()
     lr = avg.rate(count, dtype)
     return dict(

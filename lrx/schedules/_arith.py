@@ -13,6 +13,7 @@ from typing import Any, cast
 
 import jax
 
+from lrx._types import Hyper
 from lrx._validate import FLOAT32_MAX, check_float, static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, set_field
@@ -38,7 +39,7 @@ def child_schedule(name: str, value: Any) -> Schedule:
 class Scaled(Schedule):
     """``s(t) = factor * schedule(t)``: what ``c * s`` and ``s * c`` build."""
 
-    factor: float
+    factor: Hyper
     schedule: Schedule = schedule_field()
 
     def __post_init__(self) -> None:

@@ -11,6 +11,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
+from lrx._types import Hyper
 from lrx._validate import check_bool, check_float, check_int, static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, bound, check_static, cos_frac, int_count, power, set_field
@@ -39,9 +40,9 @@ def _power_frac(pos: jax.Array, length: jax.Array, k: Any) -> jax.Array:
 class CosineAnnealing(Schedule):
     """``eta_min + (init_value - eta_min) * (1 + cos(pi * min(t, T_max) / T_max)) / 2``."""
 
-    init_value: float
+    init_value: Hyper
     T_max: int
-    eta_min: float = 0.0
+    eta_min: Hyper = 0.0
 
     def __post_init__(self) -> None:
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
@@ -65,7 +66,7 @@ class CosineAnnealing(Schedule):
         return self._from_done(done.astype(jnp.float32))
 
 
-def cosine_annealing(init_value: float, T_max: int, eta_min: float = 0.0) -> Schedule:
+def cosine_annealing(init_value: Hyper, T_max: int, eta_min: Hyper = 0.0) -> Schedule:
     """Cosine annealing from ``init_value`` to ``eta_min`` over ``T_max`` updates, then held.
 
     Formula (article 003 §4.2 "Cosine Annealing", closed form with ``eta_max = init_value``):
@@ -96,14 +97,14 @@ def cosine_annealing(init_value: float, T_max: int, eta_min: float = 0.0) -> Sch
 class CosineWarmRestarts(Restarts):
     """SGDR: cosine cycles of length ``T_0 * T_mult**i`` with decaying peaks."""
 
-    init_value: float
+    init_value: Hyper
     T_0: int
     T_mult: float = static_field(default=1)
-    eta_min: float = 0.0
-    peak_decay: float = 1.0
+    eta_min: Hyper = 0.0
+    peak_decay: Hyper = 1.0
     floor_relative: bool = static_field(default=False)
     cycle_limit: int | None = static_field(default=None)
-    k_decay: float = 1.0
+    k_decay: Hyper = 1.0
 
     def __post_init__(self) -> None:
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
@@ -144,15 +145,15 @@ class CosineWarmRestarts(Restarts):
 
 
 def cosine_warm_restarts(
-    init_value: float,
+    init_value: Hyper,
     T_0: int,
     T_mult: float = 1,
-    eta_min: float = 0.0,
-    peak_decay: float = 1.0,
+    eta_min: Hyper = 0.0,
+    peak_decay: Hyper = 1.0,
     *,
     floor_relative: bool = False,
     cycle_limit: int | None = None,
-    k_decay: float = 1.0,
+    k_decay: Hyper = 1.0,
 ) -> Schedule:
     """Cosine annealing with warm restarts (SGDR, Loshchilov & Hutter 2017).
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import jax
 import jax.numpy as jnp
 
+from lrx._types import Hyper
 from lrx._validate import (
     FLOAT32_MAX,
     check_bool,
@@ -123,12 +124,12 @@ class _Triangle(Schedule):
 class Cyclical(_Triangle):
     """Triangular waves between ``base_lr`` and ``max_lr`` (torch ``CyclicLR``)."""
 
-    base_lr: float
-    max_lr: float
+    base_lr: Hyper
+    max_lr: Hyper
     step_size_up: int
     step_size_down: int | None = None
     mode: str = static_field(default="triangular")
-    gamma: float = 1.0
+    gamma: Hyper = 1.0
 
     def __post_init__(self) -> None:
         set_field(self, "base_lr", check_float("base_lr", self.base_lr, lo=0.0))
@@ -140,12 +141,12 @@ class Cyclical(_Triangle):
 
 
 def cyclical(
-    base_lr: float,
-    max_lr: float,
+    base_lr: Hyper,
+    max_lr: Hyper,
     step_size_up: int,
     step_size_down: int | None = None,
     mode: str = "triangular",
-    gamma: float = 1.0,
+    gamma: Hyper = 1.0,
 ) -> Schedule:
     """Cyclical learning rate (Smith 2017): triangle waves between ``base_lr`` and ``max_lr``.
 
@@ -192,12 +193,12 @@ def cyclical(
 class CyclicalMomentum(_Triangle):
     """torch ``CyclicLR``'s momentum curve: the CLR wave from ``max_momentum`` down."""
 
-    base_momentum: float
-    max_momentum: float
+    base_momentum: Hyper
+    max_momentum: Hyper
     step_size_up: int
     step_size_down: int | None = None
     mode: str = static_field(default="triangular")
-    gamma: float = 1.0
+    gamma: Hyper = 1.0
 
     def __post_init__(self) -> None:
         set_field(self, "base_momentum", _check_momentum("base_momentum", self.base_momentum))
@@ -213,12 +214,12 @@ def _check_momentum(name: str, value: Any) -> Any:
 
 
 def cyclical_momentum(
-    base_momentum: float,
-    max_momentum: float,
+    base_momentum: Hyper,
+    max_momentum: Hyper,
     step_size_up: int,
     step_size_down: int | None = None,
     mode: str = "triangular",
-    gamma: float = 1.0,
+    gamma: Hyper = 1.0,
 ) -> Schedule:
     """torch ``CyclicLR``'s momentum cycling (``cycle_momentum=True``, its default).
 
@@ -346,12 +347,12 @@ class _OneCycleShape(Schedule):
 class OneCycle(_OneCycleShape):
     """The 1cycle policy (torch ``OneCycleLR``), held at its final value after the cycle."""
 
-    max_lr: float
+    max_lr: Hyper
     total_steps: int
-    pct_start: float = 0.3
+    pct_start: Hyper = 0.3
     anneal_strategy: str = static_field(default="cos")
-    div_factor: float = 25.0
-    final_div_factor: float = 1e4
+    div_factor: Hyper = 25.0
+    final_div_factor: Hyper = 1e4
     three_phase: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
@@ -396,13 +397,13 @@ class OneCycle(_OneCycleShape):
 
 
 def one_cycle(
-    max_lr: float,
+    max_lr: Hyper,
     total_steps: int,
     *,
-    pct_start: float = 0.3,
+    pct_start: Hyper = 0.3,
     anneal_strategy: str = "cos",
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
+    div_factor: Hyper = 25.0,
+    final_div_factor: Hyper = 1e4,
     three_phase: bool = False,
 ) -> Schedule:
     """The 1cycle policy (Smith & Topin 2018): warm up to ``max_lr``, then anneal far below.
@@ -457,9 +458,9 @@ class OneCycleMomentum(_OneCycleShape):
     """torch ``OneCycleLR``'s momentum curve: the 1cycle phases from ``max_momentum`` down."""
 
     total_steps: int
-    base_momentum: float = 0.85
-    max_momentum: float = 0.95
-    pct_start: float = 0.3
+    base_momentum: Hyper = 0.85
+    max_momentum: Hyper = 0.95
+    pct_start: Hyper = 0.3
     anneal_strategy: str = static_field(default="cos")
     three_phase: bool = static_field(default=False)
 
@@ -479,10 +480,10 @@ class OneCycleMomentum(_OneCycleShape):
 
 def one_cycle_momentum(
     total_steps: int,
-    base_momentum: float = 0.85,
-    max_momentum: float = 0.95,
+    base_momentum: Hyper = 0.85,
+    max_momentum: Hyper = 0.95,
     *,
-    pct_start: float = 0.3,
+    pct_start: Hyper = 0.3,
     anneal_strategy: str = "cos",
     three_phase: bool = False,
 ) -> Schedule:

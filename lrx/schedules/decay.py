@@ -19,6 +19,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from lrx._types import Hyper
 from lrx._validate import (
     FLOAT32_MAX,
     INT32_MAX,
@@ -61,7 +62,7 @@ __all__ = [
 class Constant(Schedule):
     """``s(t) = value`` (torch ``ConstantLR(factor=1)``)."""
 
-    value: float
+    value: Hyper
 
     def __post_init__(self) -> None:
         set_field(self, "value", check_float("value", self.value, lo=0.0))
@@ -73,7 +74,7 @@ class Constant(Schedule):
         return jnp.broadcast_to(jnp.asarray(as_f32(self.value), jnp.float32), t.shape)
 
 
-def constant(value: float) -> Schedule:
+def constant(value: Hyper) -> Schedule:
     """A constant learning rate.
 
     Formula: ``s(t) = value``. Same numbers as torch ``ConstantLR(factor=1.0)``.
@@ -93,9 +94,9 @@ def constant(value: float) -> Schedule:
 class StepDecay(Schedule):
     """``s(t) = init_value * gamma ** floor(t / step_size)`` (torch ``StepLR``)."""
 
-    init_value: float
+    init_value: Hyper
     step_size: int
-    gamma: float = 0.1
+    gamma: Hyper = 0.1
 
     def __post_init__(self) -> None:
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
@@ -114,7 +115,7 @@ class StepDecay(Schedule):
         return jnp.asarray(as_f32(self.init_value) * power(self.gamma, decays.astype(jnp.float32)))
 
 
-def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedule:
+def step_decay(init_value: Hyper, step_size: int, gamma: Hyper = 0.1) -> Schedule:
     """Step decay: multiply by ``gamma`` every ``step_size`` updates.
 
     Formula (article 003 §4.2 "Step Decay"):
@@ -138,9 +139,9 @@ def step_decay(init_value: float, step_size: int, gamma: float = 0.1) -> Schedul
 class MultistepDecay(Schedule):
     """``s(t) = init_value * gamma ** #{m in milestones : m <= t}`` (torch ``MultiStepLR``)."""
 
-    init_value: float
+    init_value: Hyper
     milestones: Sequence[int]  # any sequence; stored as a tuple by __post_init__
-    gamma: float = 0.1
+    gamma: Hyper = 0.1
 
     def __post_init__(self) -> None:
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
@@ -166,7 +167,7 @@ class MultistepDecay(Schedule):
         return jnp.asarray(as_f32(self.init_value) * power(self.gamma, passed))
 
 
-def multistep_decay(init_value: float, milestones: Sequence[int], gamma: float = 0.1) -> Schedule:
+def multistep_decay(init_value: Hyper, milestones: Sequence[int], gamma: Hyper = 0.1) -> Schedule:
     """Multiply by ``gamma`` at each milestone.
 
     Formula: ``s(t) = init_value * gamma ** (number of milestones m with m <= t)``, the
@@ -238,9 +239,9 @@ def _constant_when(transition_steps: Any) -> bool:
 class ExponentialDecay(Schedule):
     """``s(t) = init_value * decay_rate ** ((t - transition_begin) / transition_steps)``."""
 
-    init_value: float
+    init_value: Hyper
     transition_steps: int
-    decay_rate: float
+    decay_rate: Hyper
     transition_begin: int = 0
     staircase: bool = static_field(default=False)
     end_value: float | None = None
@@ -380,10 +381,10 @@ def exponential_decay(
 class PolynomialDecay(Schedule):
     """``s(t) = (init_value - end_value) * (1 - min(t, T) / T) ** power + end_value``."""
 
-    init_value: float
+    init_value: Hyper
     total_steps: int
-    power: float = 1.0
-    end_value: float = 0.0
+    power: Hyper = 1.0
+    end_value: Hyper = 0.0
     cycle: bool = static_field(default=False)
     transition_begin: int = 0
 
@@ -432,10 +433,10 @@ class PolynomialDecay(Schedule):
 
 
 def polynomial_decay(
-    init_value: float,
+    init_value: Hyper,
     total_steps: int,
-    power: float = 1.0,
-    end_value: float = 0.0,
+    power: Hyper = 1.0,
+    end_value: Hyper = 0.0,
     *,
     cycle: bool = False,
     transition_begin: int = 0,
@@ -495,8 +496,8 @@ def polynomial_decay(
 class LinearSchedule(Schedule):
     """``s(t) = init + (end - init) * min(max(t - begin, 0), T) / T``."""
 
-    init_value: float
-    end_value: float
+    init_value: Hyper
+    end_value: Hyper
     transition_steps: int
     transition_begin: int = 0
 
@@ -583,7 +584,7 @@ def linear_schedule(
 class InverseSqrt(Schedule):
     """Linear warm-up to ``peak_value``, then ``peak_value * sqrt(warmup_steps / t)``."""
 
-    peak_value: float
+    peak_value: Hyper
     warmup_steps: int
     timescale: int | None = None
 
@@ -605,7 +606,7 @@ class InverseSqrt(Schedule):
         return jnp.asarray(as_f32(self.peak_value) * jnp.where(t < w, ramp, decay))
 
 
-def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None = None) -> Schedule:
+def inverse_sqrt(peak_value: Hyper, warmup_steps: int, *, timescale: int | None = None) -> Schedule:
     """The Transformer's inverse square-root schedule with linear warm-up.
 
     Formula: ``s(t) = peak_value * t / W`` for ``t < W``, then
@@ -640,8 +641,8 @@ def inverse_sqrt(peak_value: float, warmup_steps: int, *, timescale: int | None 
 class InverseTimeDecay(Schedule):
     """``s(t) = init_value / (1 + decay_rate * t / decay_steps)`` (Keras ``InverseTimeDecay``)."""
 
-    init_value: float
-    decay_rate: float
+    init_value: Hyper
+    decay_rate: Hyper
     decay_steps: int = 1
     staircase: bool = static_field(default=False)
 
@@ -669,7 +670,7 @@ class InverseTimeDecay(Schedule):
 
 
 def inverse_time_decay(
-    init_value: float, decay_rate: float, decay_steps: int = 1, *, staircase: bool = False
+    init_value: Hyper, decay_rate: Hyper, decay_steps: int = 1, *, staircase: bool = False
 ) -> Schedule:
     """Inverse time decay: the rate falls like ``1 / t``.
 
@@ -709,7 +710,7 @@ class PiecewiseInterpolate(Schedule):
     """Interpolation between ``init_value * prod(scales[:i])`` at ``boundaries[i-1]``."""
 
     interpolate_type: str = static_field()
-    init_value: float
+    init_value: Hyper
     boundaries: Sequence[int] = ()  # stored as a tuple of ints by __post_init__
     scales: Sequence[float] = ()  # stored as a tuple of floats by __post_init__
 

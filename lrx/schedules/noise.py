@@ -7,6 +7,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
+from lrx._types import Hyper
 from lrx._validate import check_choice, check_float, check_int, static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, check_bound, check_static, int_count, set_field
@@ -37,8 +38,8 @@ class LrNoise(Schedule):
     """``schedule(t) * (1 + n_t)`` for ``start <= t < end``; ``n_t`` is seeded by ``t``."""
 
     schedule: Schedule = schedule_field()
-    pct: float = 0.67
-    std: float = 1.0
+    pct: Hyper = 0.67
+    std: Hyper = 1.0
     kind: str = static_field(default="normal")
     start: int = 0
     end: int | None = static_field(default=None)
@@ -81,8 +82,8 @@ class LrNoise(Schedule):
 def lr_noise(
     schedule: Schedule,
     *,
-    pct: float = 0.67,
-    std: float = 1.0,
+    pct: Hyper = 0.67,
+    std: Hyper = 1.0,
     kind: str = "normal",
     start: int = 0,
     end: int | None = None,

@@ -7,6 +7,7 @@ from typing import cast
 import jax
 import jax.numpy as jnp
 
+from lrx._types import Hyper
 from lrx._validate import check_float, check_int, static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, power, set_field
@@ -27,13 +28,13 @@ __all__ = ["tanh_decay"]
 class TanhDecay(Restarts):
     """``eta_min + (peak_i - eta_min) * (1 - tanh(lb + (ub - lb) * r)) / 2`` per cycle."""
 
-    init_value: float
+    init_value: Hyper
     T_0: int
-    lb: float = -7.0
-    ub: float = 3.0
-    eta_min: float = 0.0
+    lb: Hyper = -7.0
+    ub: Hyper = 3.0
+    eta_min: Hyper = 0.0
     T_mult: float = static_field(default=1)
-    peak_decay: float = 1.0
+    peak_decay: Hyper = 1.0
     cycle_limit: int | None = static_field(default=1)
 
     def __post_init__(self) -> None:
@@ -71,14 +72,14 @@ class TanhDecay(Restarts):
 
 
 def tanh_decay(
-    init_value: float,
+    init_value: Hyper,
     T_0: int,
-    lb: float = -7.0,
-    ub: float = 3.0,
-    eta_min: float = 0.0,
+    lb: Hyper = -7.0,
+    ub: Hyper = 3.0,
+    eta_min: Hyper = 0.0,
     *,
     T_mult: float = 1,
-    peak_decay: float = 1.0,
+    peak_decay: Hyper = 1.0,
     cycle_limit: int | None = 1,
 ) -> Schedule:
     """Hyperbolic-tangent decay (HTD), optionally with restarts.

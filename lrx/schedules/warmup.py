@@ -14,6 +14,7 @@ from typing import Any, cast
 import jax
 import jax.numpy as jnp
 
+from lrx._types import Hyper
 from lrx._validate import check_bool, check_choice, check_float, check_int, static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules._common import as_f32, bound, check_static, cos_frac, int_count, set_field
@@ -72,7 +73,7 @@ class Warmup(Schedule):
 
     schedule: Schedule = schedule_field()
     warmup_steps: int
-    init_value: float = 0.0
+    init_value: Hyper = 0.0
     shape: str = static_field(default="linear")
     prefix: bool = static_field(default=True)
 
@@ -108,7 +109,7 @@ def warmup(
     schedule: Schedule,
     warmup_steps: int,
     *,
-    init_value: float = 0.0,
+    init_value: Hyper = 0.0,
     shape: str = "linear",
     prefix: bool = True,
 ) -> Schedule:
@@ -197,13 +198,13 @@ def _restart_phase(done: jax.Array, length: jax.Array, num_cycles: Any) -> jax.A
 class WarmupCosine(Schedule):
     """A warm-up to ``peak_value``, cosine decay to ``end_value`` at ``total_steps``."""
 
-    peak_value: float
+    peak_value: Hyper
     warmup_steps: int
     total_steps: int
-    init_value: float = 0.0
-    end_value: float = 0.0
+    init_value: Hyper = 0.0
+    end_value: Hyper = 0.0
     warmup_shape: str = static_field(default="linear")
-    num_cycles: float = 0.5
+    num_cycles: Hyper = 0.5
     restarts: bool = static_field(default=False)
 
     def __post_init__(self) -> None:
@@ -250,14 +251,14 @@ class WarmupCosine(Schedule):
 
 
 def warmup_cosine(
-    peak_value: float,
+    peak_value: Hyper,
     warmup_steps: int,
     total_steps: int,
     *,
-    init_value: float = 0.0,
-    end_value: float = 0.0,
+    init_value: Hyper = 0.0,
+    end_value: Hyper = 0.0,
     warmup_shape: str = "linear",
-    num_cycles: float = 0.5,
+    num_cycles: Hyper = 0.5,
     restarts: bool = False,
 ) -> Schedule:
     """A warm-up, then cosine decay to ``end_value`` at ``total_steps`` (held after).
@@ -315,15 +316,15 @@ def warmup_cosine(
 class WarmupStableDecay(Schedule):
     """WSD: a warm-up, constant ``peak_value``, then a cosine/linear/1-sqrt cooldown."""
 
-    peak_value: float
+    peak_value: Hyper
     warmup_steps: int
     stable_steps: int
     decay_steps: int
-    init_value: float = 0.0
-    end_value: float = 0.0
+    init_value: Hyper = 0.0
+    end_value: Hyper = 0.0
     decay: str = static_field(default="cosine")
     warmup_shape: str = static_field(default="linear")
-    num_cycles: float = 0.5
+    num_cycles: Hyper = 0.5
 
     def __post_init__(self) -> None:
         set_field(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
@@ -371,16 +372,16 @@ class WarmupStableDecay(Schedule):
 
 
 def warmup_stable_decay(
-    peak_value: float,
+    peak_value: Hyper,
     warmup_steps: int,
     stable_steps: int,
     decay_steps: int,
     *,
-    init_value: float = 0.0,
-    end_value: float = 0.0,
+    init_value: Hyper = 0.0,
+    end_value: Hyper = 0.0,
     decay: str = "cosine",
     warmup_shape: str = "linear",
-    num_cycles: float = 0.5,
+    num_cycles: Hyper = 0.5,
 ) -> Schedule:
     """Warmup-Stable-Decay (WSD, MiniCPM: Hu et al. 2024, arXiv:2404.06395).
 

@@ -65,7 +65,8 @@ def scalar(value: Any, like: jax.Array) -> Any:
 
 def ema(decay: Any, moment: jax.Array, value: jax.Array) -> jax.Array:
     """``decay * moment + (1 - decay) * value``: the exponential moving average step."""
-    return scalar(decay, moment) * moment + scalar(1 - decay, value) * value
+    out: jax.Array = scalar(decay, moment) * moment + scalar(1 - decay, value) * value
+    return out
 
 
 def abs_sq(x: jax.Array) -> jax.Array:
@@ -79,7 +80,8 @@ def add(x: jax.Array, value: Any) -> jax.Array:
     """``x + value``; just ``x`` when ``value`` is a concrete 0 (the fast path)."""
     if not is_traced(value) and static_value(value) == 0:
         return x
-    return x + scalar(value, x)
+    out: jax.Array = x + scalar(value, x)
+    return out
 
 
 def safe_div(num: jax.Array, den: jax.Array) -> jax.Array:

@@ -16,6 +16,7 @@ import optax
 
 from lrx._counters import safe_increment, zero_count
 from lrx._tree import check_state, is_variable
+from lrx._types import Hyper
 from lrx._validate import NOT_A_NUMBER, as_number, check_choice, check_float, check_int, is_traced
 
 __all__ = ["ReduceOnPlateauState", "observe", "reduce_on_plateau"]
@@ -134,14 +135,14 @@ def _observe(state: ReduceOnPlateauState, value: jax.Array) -> ReduceOnPlateauSt
 
 def reduce_on_plateau(
     *,
-    factor: float = 0.1,
+    factor: Hyper = 0.1,
     patience: int = 10,
-    threshold: float = 1e-4,
+    threshold: Hyper = 1e-4,
     threshold_mode: str = "rel",
     cooldown: int = 0,
-    min_scale: float = 0.0,
+    min_scale: Hyper = 0.0,
     mode: str = "min",
-    eps: float = 0.0,
+    eps: Hyper = 0.0,
 ) -> optax.GradientTransformationExtraArgs:
     r"""Multiply updates by a scale that drops by ``factor`` when a metric plateaus.
 
