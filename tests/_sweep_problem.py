@@ -1,4 +1,4 @@
-"""The training problem of tests/test_sweep.py and tests/_sweep_worker.py.
+"""The training problem of tests/test_sweep.py and tests/workers/sweep_worker.py.
 
 A 8-16-1 tanh regression trained for :data:`STEPS` full-batch updates by
 ``chain(adamw(...), reduce_on_plateau(...))``, the training loss observed every

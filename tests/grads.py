@@ -1,5 +1,5 @@
-"""Gradient sequences and drivers shared by the transform tests (the references themselves
-are lrx.testing.reference)."""
+"""Gradient sequences, drivers and the ``jit`` parameter shared by the tests (the references
+themselves are lrx.testing.reference)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,11 @@ import pytest
 from lrx.testing.reference import reference_trajectory
 
 JIT = pytest.mark.parametrize("jit", [True, False], ids=["jit", "no_jit"])
+
+
+def maybe_jit(jit: bool, fn: Any, **kwargs: Any) -> Any:
+    """``jax.jit(fn, **kwargs)`` when ``jit`` (the test's ``JIT`` parameter), else ``fn``."""
+    return jax.jit(fn, **kwargs) if jit else fn
 
 
 def make_grads(num_steps: int = 20, seed: int = 0, dtype: Any = np.float32) -> list[dict]:

@@ -17,7 +17,7 @@ import pytest
 
 import lrx
 from lrx.testing import reference
-from tests.grads import make_grads, ref_outputs, run_updates
+from tests.grads import JIT, make_grads, ref_outputs, run_updates
 
 GRADS = make_grads(12, seed=5, dtype=np.complex64)
 PARAMS = jax.tree.map(jnp.zeros_like, GRADS[0])
@@ -78,7 +78,7 @@ REFERENCES = {
 
 
 @pytest.mark.parametrize("name", list(REFERENCES))
-@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+@JIT
 def test_complex64_matches_numpy_reference(name, jit):
     make, ref = REFERENCES[name]
     tx = make()

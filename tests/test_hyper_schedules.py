@@ -22,6 +22,7 @@ import lrx
 from lrx.compat import torch as ltorch
 from lrx.transforms._hyper import is_schedule
 from lrx.transforms.adagrad import ScaleByAdagradCountState, ScaleByAdagradState
+from tests.grads import JIT
 from tests.reference.golden import load
 
 N = 12  # updates per run
@@ -109,7 +110,7 @@ def _injected(factory, scheduled, constant):
     return optax.inject_hyperparams(factory, static_args=static)(**constant, **scheduled)
 
 
-@pytest.mark.parametrize("jit", [False, True], ids=["nojit", "jit"])
+@JIT
 @pytest.mark.parametrize("case_id", IDS)
 def test_schedule_equals_inject_hyperparams(case_id, jit):
     factory, scheduled, constant = CASE[case_id]
@@ -170,7 +171,7 @@ def test_torch_betas_on_a_schedule_equal_inject_hyperparams(build, factory, kwar
 # -- which count: the update index, as the learning rate --------------------------------------
 
 
-@pytest.mark.parametrize("jit", [False, True], ids=["nojit", "jit"])
+@JIT
 def test_schedule_is_evaluated_at_the_update_index(jit):
     """``eps(t) = t + 1`` at update ``t = 0, 1, ...``: ``u_t = g_t / sqrt(G_t + t + 1)``."""
     tx = lrx.scale_by_adagrad(0.0, eps=lambda count: (count + 1).astype(jnp.float32))

@@ -19,6 +19,7 @@ import pytest
 
 import lrx
 from lrx.transforms.learning_rate import ScaleByLearningRateState
+from tests.grads import JIT, maybe_jit
 
 
 def _schedule_np(t):
@@ -34,66 +35,67 @@ def _params():
     return {"vision": {"w": jnp.ones(3)}, "text": {"w": jnp.ones(2), "b": jnp.ones(1)}}
 
 
-class LearningRateTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_schedule_value_of_last_update(self):
-        tx = lrx.chain(optax.trace(decay=0.9), lrx.scale_by_learning_rate(_schedule))
-        read = self.variant(lrx.learning_rate)
-        state = tx.init(jnp.zeros(2))
-        np.testing.assert_allclose(read(state), _schedule_np(0), rtol=1e-6)  # before any
-        for k in range(1, 5):
-            _, state = tx.update(jnp.ones(2), state)
-            # after k updates the last one was update k-1
-            np.testing.assert_allclose(read(state), _schedule_np(k - 1), rtol=1e-6)
+@JIT
+def test_schedule_value_of_last_update(jit):
+    tx = lrx.chain(optax.trace(decay=0.9), lrx.scale_by_learning_rate(_schedule))
+    read = maybe_jit(jit, lrx.learning_rate)
+    state = tx.init(jnp.zeros(2))
+    np.testing.assert_allclose(read(state), _schedule_np(0), rtol=1e-6)  # before any
+    for k in range(1, 5):
+        _, state = tx.update(jnp.ones(2), state)
+        # after k updates the last one was update k-1
+        np.testing.assert_allclose(read(state), _schedule_np(k - 1), rtol=1e-6)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_times_plateau_scale(self):
-        tx = lrx.chain(
-            lrx.scale_by_learning_rate(_schedule), lrx.reduce_on_plateau(factor=0.5, patience=0)
-        )
-        read = self.variant(lrx.learning_rate)
-        state = tx.init(jnp.zeros(2))
-        expected_scale = [1.0, 0.5, 0.25, 0.25]
-        for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale, strict=True)):
-            _, state = tx.update(jnp.ones(2), state, value=value)
-            np.testing.assert_allclose(read(state), _schedule_np(k) * scale, rtol=1e-6)
-        # A later per-epoch observation cuts the scale for the NEXT update: the rate the last
-        # update used is unchanged (0.2.0: it used to include the new scale).
-        state = lrx.observe(state, 5.0)
-        np.testing.assert_allclose(read(state), _schedule_np(3) * 0.25, rtol=1e-6)
-        if "next_learning_rate" in ScaleByLearningRateState._fields:
-            upcoming = self.variant(lrx.next_learning_rate)(state)
-            np.testing.assert_allclose(upcoming, _schedule_np(4) * 0.125, rtol=1e-6)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_partition_gives_a_dict_per_label(self):
-        tx = lrx.chain(
-            lrx.partition(
-                {
-                    "vision": lrx.chain(optax.trace(decay=0.9), lrx.scale_by_learning_rate(1e-2)),
-                    "text": lrx.chain(
-                        lrx.scale_by_learning_rate(_schedule),
-                        lrx.reduce_on_plateau(factor=0.1, patience=0),
-                    ),
-                    "frozen": optax.set_to_zero(),
-                },
-                patterns={"vision/**": "vision", "text/w": "text", "**": "frozen"},
-            ),
-            lrx.reduce_on_plateau(factor=0.5, patience=1),  # global, outside the partition
-        )
-        read = self.variant(lrx.learning_rate)
-        params = _params()
-        state = tx.init(params)
-        lr = read(state)
-        assert set(lr) == {"vision", "text"}  # "frozen" holds no learning rate
-        np.testing.assert_allclose(lr["vision"], 1e-2, rtol=1e-6)
-        np.testing.assert_allclose(lr["text"], _schedule_np(0), rtol=1e-6)
-        grads = jax.tree.map(jnp.ones_like, params)
-        for value in (1.0, 2.0, 2.0):  # text: cut at the 2nd and 3rd; global: at the 3rd
-            _, state = tx.update(grads, state, params, value=value)
-        lr = read(state)
-        np.testing.assert_allclose(lr["vision"], 1e-2 * 0.5, rtol=1e-6)
-        np.testing.assert_allclose(lr["text"], _schedule_np(2) * 0.01 * 0.5, rtol=1e-5)
+@JIT
+def test_times_plateau_scale(jit):
+    tx = lrx.chain(
+        lrx.scale_by_learning_rate(_schedule), lrx.reduce_on_plateau(factor=0.5, patience=0)
+    )
+    read = maybe_jit(jit, lrx.learning_rate)
+    state = tx.init(jnp.zeros(2))
+    expected_scale = [1.0, 0.5, 0.25, 0.25]
+    for k, (value, scale) in enumerate(zip([2.0, 3.0, 3.0, 1.0], expected_scale, strict=True)):
+        _, state = tx.update(jnp.ones(2), state, value=value)
+        np.testing.assert_allclose(read(state), _schedule_np(k) * scale, rtol=1e-6)
+    # A later per-epoch observation cuts the scale for the NEXT update: the rate the last
+    # update used is unchanged (0.2.0: it used to include the new scale).
+    state = lrx.observe(state, 5.0)
+    np.testing.assert_allclose(read(state), _schedule_np(3) * 0.25, rtol=1e-6)
+    if "next_learning_rate" in ScaleByLearningRateState._fields:
+        upcoming = maybe_jit(jit, lrx.next_learning_rate)(state)
+        np.testing.assert_allclose(upcoming, _schedule_np(4) * 0.125, rtol=1e-6)
+
+
+@JIT
+def test_partition_gives_a_dict_per_label(jit):
+    tx = lrx.chain(
+        lrx.partition(
+            {
+                "vision": lrx.chain(optax.trace(decay=0.9), lrx.scale_by_learning_rate(1e-2)),
+                "text": lrx.chain(
+                    lrx.scale_by_learning_rate(_schedule),
+                    lrx.reduce_on_plateau(factor=0.1, patience=0),
+                ),
+                "frozen": optax.set_to_zero(),
+            },
+            patterns={"vision/**": "vision", "text/w": "text", "**": "frozen"},
+        ),
+        lrx.reduce_on_plateau(factor=0.5, patience=1),  # global, outside the partition
+    )
+    read = maybe_jit(jit, lrx.learning_rate)
+    params = _params()
+    state = tx.init(params)
+    lr = read(state)
+    assert set(lr) == {"vision", "text"}  # "frozen" holds no learning rate
+    np.testing.assert_allclose(lr["vision"], 1e-2, rtol=1e-6)
+    np.testing.assert_allclose(lr["text"], _schedule_np(0), rtol=1e-6)
+    grads = jax.tree.map(jnp.ones_like, params)
+    for value in (1.0, 2.0, 2.0):  # text: cut at the 2nd and 3rd; global: at the 3rd
+        _, state = tx.update(grads, state, params, value=value)
+    lr = read(state)
+    np.testing.assert_allclose(lr["vision"], 1e-2 * 0.5, rtol=1e-6)
+    np.testing.assert_allclose(lr["text"], _schedule_np(2) * 0.01 * 0.5, rtol=1e-5)
 
 
 def test_optax_partition_and_nested_partition_keys():

@@ -15,6 +15,7 @@ import optax
 import pytest
 
 import lrx
+from tests.grads import JIT
 from tests.reference import gen_next_lr
 from tests.reference.golden import load
 
@@ -66,7 +67,7 @@ def _lrx_rates(case, jit):
     return used, upcoming
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 @pytest.mark.parametrize("case_id", list(GOLDEN))
 def test_last_and_next_match_torch_step_by_step(case_id, jit):
     case = GOLDEN[case_id]

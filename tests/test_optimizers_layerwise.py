@@ -23,6 +23,7 @@ import pytest
 
 import lrx
 from lrx.transforms.trust_ratio import layer_learning_rates, trust_ratios
+from tests.grads import JIT
 from tests.reference import golden
 from tests.reference.gen_layerwise import OPTAX, OPTAX_STEPS, make_inputs, run_optax, summary
 
@@ -214,7 +215,7 @@ def test_adafactor_unfactored_default_dims_matches_reference():
 # ----- introspection: base rate and per-layer rates --------------------------------------
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_learning_rate_is_the_base_rate_and_layer_rates_the_product(jit):
     params = {"w": jnp.full((3, 2), 2.0), "b": jnp.array([0.5, -0.5])}
     grads = {"w": jnp.ones((3, 2)), "b": jnp.array([1.0, 3.0])}

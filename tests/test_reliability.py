@@ -20,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import lrx
+from tests.grads import JIT
 
 INT32_MAX = 2**31 - 1
 NEAR_MAX = np.arange(INT32_MAX - 4, INT32_MAX + 1, dtype=np.int64).astype(np.int32)
@@ -517,7 +518,7 @@ def test_complex_hyperparameters_need_a_zero_imaginary_part():
         lrx.sgd(0.1 + 0.5j)
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_a_learning_rate_callable_returning_a_complex_value_is_a_value_error(jit):
     tx = lrx.sgd(lambda count: 0.1 + 0.5j)
     update = jax.jit(tx.update) if jit else tx.update
@@ -565,7 +566,7 @@ def test_the_private_weight_decay_is_gone():
     assert not hasattr(lrx.optimizers, "_decayed_weights")
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_accumulator_dtype_is_positional_as_optax(jit):
     params = {"w": jnp.linspace(-1.0, 1.0, 4)}
     # optax computes decay * buffer in the buffer's dtype, lrx in float32: equal to the

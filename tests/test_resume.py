@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-WORKER = pathlib.Path(__file__).with_name("_resume_worker.py")
+WORKER = pathlib.Path(__file__).with_name("workers") / "resume_worker.py"
 
 
 def worker_env() -> dict[str, str]:
@@ -57,8 +57,7 @@ def _run(phase: str, out: pathlib.Path) -> str:
 def test_resume_in_fresh_process_is_bit_identical(tmp_path):
     _run("first", tmp_path)
     report = json.loads(_run("second", tmp_path).strip().splitlines()[-1])
-    sys.path.insert(0, str(WORKER.parent))
-    from _resume_worker import CASES
+    from tests.workers.resume_worker import CASES
 
     assert set(report) == set(CASES)
     failures = {case: r for case, r in report.items() if not (r["flax"] and r["orbax"])}

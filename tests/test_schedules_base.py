@@ -21,6 +21,7 @@ import pytest
 
 import lrx
 from lrx.schedules import _base, _config
+from tests.grads import JIT, maybe_jit
 
 
 def _fn(t):
@@ -215,22 +216,20 @@ def test_values_rejects_bad_n():
         EXAMPLES["constant"].values(2.5)
 
 
-class JitTest(chex.TestCase):
+@JIT
+def test_all_schedules_scalar_and_array(jit):
     """Every schedule works inside jit on scalar and array counts (and equals eager)."""
-
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_all_schedules_scalar_and_array(self):
-        counts = jnp.arange(24, dtype=jnp.int32).reshape(2, 3, 4)
-        for name, s in EXAMPLES.items():
-            ref = s.values(24).reshape(2, 3, 4)
-            fn = self.variant(lambda c, s=s: s(c))
-            out = fn(counts)
-            chex.assert_shape(out, (2, 3, 4))
-            chex.assert_type(out, jnp.float32)
-            chex.assert_trees_all_close(out, ref, rtol=1e-5, custom_message=name)
-            scalar = fn(jnp.int32(13))
-            chex.assert_shape(scalar, ())
-            chex.assert_trees_all_close(scalar, ref.reshape(-1)[13], rtol=1e-5, custom_message=name)
+    counts = jnp.arange(24, dtype=jnp.int32).reshape(2, 3, 4)
+    for name, s in EXAMPLES.items():
+        ref = s.values(24).reshape(2, 3, 4)
+        fn = maybe_jit(jit, lambda c, s=s: s(c))
+        out = fn(counts)
+        chex.assert_shape(out, (2, 3, 4))
+        chex.assert_type(out, jnp.float32)
+        chex.assert_trees_all_close(out, ref, rtol=1e-5, custom_message=name)
+        scalar = fn(jnp.int32(13))
+        chex.assert_shape(scalar, ())
+        chex.assert_trees_all_close(scalar, ref.reshape(-1)[13], rtol=1e-5, custom_message=name)
 
 
 @pytest.mark.parametrize(

@@ -20,6 +20,7 @@ import pytest
 
 import lrx
 from tests._schedule_paths import assert_schedule_close
+from tests.grads import JIT, maybe_jit
 
 RTOL = 2e-5
 
@@ -122,17 +123,17 @@ def test_from_fn_validation():
         lrx.from_fn(lambda t: t > 3)(jnp.int32(1))
 
 
-class VariantsTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_sequence_array_counts(self):
-        s = lrx.sequence([lrx.constant(1.0), lrx.step_decay(1.0, 1, 0.5)], [2])
-        out = self.variant(s)(jnp.array([[0, 1], [2, 4]], jnp.int32))
-        chex.assert_trees_all_close(out, jnp.array([[1.0, 1.0], [1.0, 0.25]], jnp.float32))
+@JIT
+def test_sequence_array_counts(jit):
+    s = lrx.sequence([lrx.constant(1.0), lrx.step_decay(1.0, 1, 0.5)], [2])
+    out = maybe_jit(jit, s)(jnp.array([[0, 1], [2, 4]], jnp.int32))
+    chex.assert_trees_all_close(out, jnp.array([[1.0, 1.0], [1.0, 0.25]], jnp.float32))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_per_epoch_scalar(self):
-        s = lrx.per_epoch(lrx.step_decay(1.0, 1, 0.5), 3)
-        chex.assert_trees_all_close(self.variant(s)(jnp.int32(7)), jnp.float32(0.25))
+
+@JIT
+def test_per_epoch_scalar(jit):
+    s = lrx.per_epoch(lrx.step_decay(1.0, 1, 0.5), 3)
+    chex.assert_trees_all_close(maybe_jit(jit, s)(jnp.int32(7)), jnp.float32(0.25))
 
 
 def test_nested_config_round_trip():

@@ -19,6 +19,7 @@ import pytest
 
 import lrx
 from tests._schedule_paths import assert_schedule_close, sgdr_cycle
+from tests.grads import JIT, maybe_jit
 
 RTOL = 2e-5
 
@@ -78,21 +79,19 @@ def test_warm_restarts_reference(T_0, T_mult, eta_min, peak_decay):
     )
 
 
-class VariantsTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_warm_restarts_array_counts(self):
-        schedule = lrx.cosine_warm_restarts(1.0, T_0=2, T_mult=2)
-        counts = jnp.array([[0, 1, 2], [3, 6, 13]], jnp.int32)
-        ref = ref_warm_restarts(1.0, 2, 2, 0.0, 1.0, 14)[np.asarray(counts)]
-        chex.assert_trees_all_close(
-            self.variant(schedule)(counts), ref.astype(np.float32), rtol=1e-5
-        )
+@JIT
+def test_warm_restarts_array_counts(jit):
+    schedule = lrx.cosine_warm_restarts(1.0, T_0=2, T_mult=2)
+    counts = jnp.array([[0, 1, 2], [3, 6, 13]], jnp.int32)
+    ref = ref_warm_restarts(1.0, 2, 2, 0.0, 1.0, 14)[np.asarray(counts)]
+    chex.assert_trees_all_close(maybe_jit(jit, schedule)(counts), ref.astype(np.float32), rtol=1e-5)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_cosine_scalar(self):
-        out = self.variant(lrx.cosine_annealing(1.0, T_max=4))(jnp.int32(2))
-        chex.assert_shape(out, ())
-        chex.assert_trees_all_close(out, jnp.float32(0.5), rtol=1e-6)
+
+@JIT
+def test_cosine_scalar(jit):
+    out = maybe_jit(jit, lrx.cosine_annealing(1.0, T_max=4))(jnp.int32(2))
+    chex.assert_shape(out, ())
+    chex.assert_trees_all_close(out, jnp.float32(0.5), rtol=1e-6)
 
 
 def test_matches_optax_cosine_decay():

@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 
 import lrx
+from tests.grads import JIT, maybe_jit
 
 RTOL = 2e-5
 
@@ -118,19 +119,19 @@ def test_one_cycle_end_points():
     assert int(np.argmax(v)) == 29  # pct_start * total_steps - 1
 
 
-class VariantsTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_cyclical_array_counts(self):
-        counts = jnp.array([[0, 1], [2, 5]], jnp.int32)
-        out = self.variant(lrx.cyclical(0.0, 1.0, 2))(counts)
-        chex.assert_trees_all_close(out, jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32))
+@JIT
+def test_cyclical_array_counts(jit):
+    counts = jnp.array([[0, 1], [2, 5]], jnp.int32)
+    out = maybe_jit(jit, lrx.cyclical(0.0, 1.0, 2))(counts)
+    chex.assert_trees_all_close(out, jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_one_cycle_scalar(self):
-        s = lrx.one_cycle(1.0, 10, anneal_strategy="linear", div_factor=10.0, final_div_factor=1.0)
-        out = self.variant(s)(jnp.int32(2))
-        chex.assert_shape(out, ())
-        chex.assert_trees_all_close(out, jnp.float32(1.0), rtol=1e-6)
+
+@JIT
+def test_one_cycle_scalar(jit):
+    s = lrx.one_cycle(1.0, 10, anneal_strategy="linear", div_factor=10.0, final_div_factor=1.0)
+    out = maybe_jit(jit, s)(jnp.int32(2))
+    chex.assert_shape(out, ())
+    chex.assert_trees_all_close(out, jnp.float32(1.0), rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -192,7 +193,7 @@ def test_step_size_down_defaults_to_up():
 
 
 # -- the triangular2 amplitude is an exact power of two (flaky property, count 137) --------
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_triangular2_count_137_exact(jit):
     """up = down = 1, count 137: cycle 68, amplitude 2**-68 exactly. ``exp(68 * log 0.5)``
     in float32 was 2.0e-6 relative off (a hypothesis property failed on fresh databases)."""
@@ -218,7 +219,7 @@ def _build(expr):
     return eval(expr, {"lrx": lrx})  # the generator's own lrx calls (trusted test data)
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 @pytest.mark.parametrize("case_id", sorted(MOMENTUM_CASES))
 def test_momentum_matches_torch_golden(case_id, jit):
     """torch OneCycleLR / CyclicLR with cycle_momentum=True (SGD momentum, Adam betas[0]):

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 import lrx
 from lrx.schedules import _base
 from tests._schedule_paths import assert_schedule_close
+from tests.grads import JIT, maybe_jit
 
 COUNTS = np.arange(0, 60, dtype=np.int32)
 
@@ -133,25 +134,25 @@ def test_values_compiles_once_per_structure():
     assert _base._values_jit._cache_size() - before == 4
 
 
-class TestVariants(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_schedule_as_an_argument(self):
-        s = lrx.cyclical(0.0, 1.0, 3, mode="triangular2")
-        got = self.variant(lambda sched, c: sched(c))(s, jnp.asarray(COUNTS))
-        chex.assert_trees_all_close(got, s(COUNTS), rtol=1e-6)
+@JIT
+def test_schedule_as_an_argument(jit):
+    s = lrx.cyclical(0.0, 1.0, 3, mode="triangular2")
+    got = maybe_jit(jit, lambda sched, c: sched(c))(s, jnp.asarray(COUNTS))
+    chex.assert_trees_all_close(got, s(COUNTS), rtol=1e-6)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_inverse_time_decay_matches_keras(self):
-        for init, rate, steps, staircase in [
-            (0.1, 0.5, 1, False),
-            (0.1, 0.5, 7, False),
-            (1.0, 2.0, 5, True),
-            (0.3, 0.0, 3, True),
-        ]:
-            s = lrx.inverse_time_decay(init, rate, steps, staircase=staircase)
-            got = self.variant(s)(jnp.asarray(COUNTS))
-            want = keras_inverse_time(init, rate, steps, staircase, COUNTS)
-            np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
+
+@JIT
+def test_inverse_time_decay_matches_keras(jit):
+    for init, rate, steps, staircase in [
+        (0.1, 0.5, 1, False),
+        (0.1, 0.5, 7, False),
+        (1.0, 2.0, 5, True),
+        (0.3, 0.0, 3, True),
+    ]:
+        s = lrx.inverse_time_decay(init, rate, steps, staircase=staircase)
+        got = maybe_jit(jit, s)(jnp.asarray(COUNTS))
+        want = keras_inverse_time(init, rate, steps, staircase, COUNTS)
+        np.testing.assert_allclose(np.asarray(got), want, rtol=1e-6)
 
 
 # -- vmap ------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import optax
 import pytest
 
 import lrx
+from tests.grads import JIT, maybe_jit
 
 RTOL = 2e-5
 T = np.arange(200)
@@ -84,27 +85,26 @@ def test_numpy_reference(schedule, ref):
     np.testing.assert_allclose(schedule.values(len(T)), ref, rtol=RTOL, atol=0)
 
 
-class VariantsTest(chex.TestCase):
+@JIT
+def test_scalar_and_array_counts(jit):
     """Eager and jitted evaluation on scalar and array counts agree with the reference."""
+    schedule = lrx.step_decay(0.1, step_size=3, gamma=0.5)
+    fn = maybe_jit(jit, schedule)
+    counts = jnp.arange(12, dtype=jnp.int32).reshape(3, 4)
+    chex.assert_trees_all_close(
+        fn(counts),
+        ref_step(0.1, 3, 0.5, np.arange(12)).reshape(3, 4).astype(np.float32),
+        rtol=1e-6,
+    )
+    chex.assert_trees_all_close(fn(jnp.int32(7)), jnp.float32(0.025), rtol=1e-6)
+    chex.assert_shape(fn(jnp.int32(7)), ())
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_scalar_and_array_counts(self):
-        schedule = lrx.step_decay(0.1, step_size=3, gamma=0.5)
-        fn = self.variant(schedule)
-        counts = jnp.arange(12, dtype=jnp.int32).reshape(3, 4)
-        chex.assert_trees_all_close(
-            fn(counts),
-            ref_step(0.1, 3, 0.5, np.arange(12)).reshape(3, 4).astype(np.float32),
-            rtol=1e-6,
-        )
-        chex.assert_trees_all_close(fn(jnp.int32(7)), jnp.float32(0.025), rtol=1e-6)
-        chex.assert_shape(fn(jnp.int32(7)), ())
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_multistep_any_shape(self):
-        schedule = lrx.multistep_decay(1.0, [2, 4], gamma=0.5)
-        out = self.variant(schedule)(jnp.array([[0, 2], [3, 4]], jnp.int32))
-        chex.assert_trees_all_close(out, jnp.array([[1.0, 0.5], [0.5, 0.25]], jnp.float32))
+@JIT
+def test_multistep_any_shape(jit):
+    schedule = lrx.multistep_decay(1.0, [2, 4], gamma=0.5)
+    out = maybe_jit(jit, schedule)(jnp.array([[0, 2], [3, 4]], jnp.int32))
+    chex.assert_trees_all_close(out, jnp.array([[1.0, 0.5], [0.5, 0.25]], jnp.float32))
 
 
 # -- torch ---------------------------------------------------------------------------------
@@ -279,7 +279,7 @@ OPTAX_EDGES = [
 ]
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 @pytest.mark.parametrize(("name", "args", "kwargs"), OPTAX_EDGES)
 def test_optax_edge_cases_give_optax_values(name, args, kwargs, jit):
     mine = getattr(lrx, name)(*args, **kwargs)

@@ -16,7 +16,6 @@ import json
 import math
 import pathlib
 
-import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -27,6 +26,7 @@ from hypothesis import strategies as st
 import lrx
 from lrx.schedules.warmup import WARMUP_SHAPES
 from tests._schedule_paths import sgdr_cycle
+from tests.grads import JIT, maybe_jit
 from tests.reference import gen_peers, golden
 
 RTOL, ATOL = 2e-5, 1e-8  # atol: 1e-7 of the optimizer's lr 0.1 (values that cross zero)
@@ -230,28 +230,28 @@ def test_tanh_reference():
     np.testing.assert_allclose(s.values(120), ref, rtol=RTOL, atol=ATOL)
 
 
-class NoiseTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_deterministic_in_seed_and_count(self):
-        s = lrx.lr_noise(lrx.constant(1.0), pct=0.5, start=3, end=500, seed=7)
-        counts = jnp.arange(600, dtype=jnp.int32)
-        a = np.asarray(self.variant(s)(counts))
-        np.testing.assert_array_equal(a, s.values(600))
-        for k in (0, 3, 77, 499, 500):
-            assert float(self.variant(s)(jnp.int32(k))) == a[k]
-        assert np.all(a[:3] == 1.0) and np.all(a[500:] == 1.0)
-        noisy = a[3:500] - 1.0
-        assert np.all(np.abs(noisy) < 0.5) and len(np.unique(noisy)) == len(noisy)
-        other = lrx.lr_noise(lrx.constant(1.0), pct=0.5, start=3, end=500, seed=8)
-        assert not np.array_equal(other.values(600), a)
+@JIT
+def test_lr_noise_deterministic_in_seed_and_count(jit):
+    s = lrx.lr_noise(lrx.constant(1.0), pct=0.5, start=3, end=500, seed=7)
+    counts = jnp.arange(600, dtype=jnp.int32)
+    a = np.asarray(maybe_jit(jit, s)(counts))
+    np.testing.assert_array_equal(a, s.values(600))
+    for k in (0, 3, 77, 499, 500):
+        assert float(maybe_jit(jit, s)(jnp.int32(k))) == a[k]
+    assert np.all(a[:3] == 1.0) and np.all(a[500:] == 1.0)
+    noisy = a[3:500] - 1.0
+    assert np.all(np.abs(noisy) < 0.5) and len(np.unique(noisy)) == len(noisy)
+    other = lrx.lr_noise(lrx.constant(1.0), pct=0.5, start=3, end=500, seed=8)
+    assert not np.array_equal(other.values(600), a)
 
-    def test_distribution(self):
-        n = lrx.lr_noise(lrx.constant(1.0), pct=0.67).values(20_000) - 1.0
-        assert np.all(np.abs(n) < 0.67)
-        # N(0, 1) truncated to (-0.67, 0.67): mean 0, std 0.3739
-        assert abs(n.mean()) < 0.01 and abs(n.std() - 0.3739) < 0.01
-        u = lrx.lr_noise(lrx.constant(1.0), pct=0.3, kind="uniform").values(20_000) - 1.0
-        assert np.all(np.abs(u) <= 0.3) and abs(u.std() - 0.3 / math.sqrt(3)) < 0.005
+
+def test_lr_noise_distribution():
+    n = lrx.lr_noise(lrx.constant(1.0), pct=0.67).values(20_000) - 1.0
+    assert np.all(np.abs(n) < 0.67)
+    # N(0, 1) truncated to (-0.67, 0.67): mean 0, std 0.3739
+    assert abs(n.mean()) < 0.01 and abs(n.std() - 0.3739) < 0.01
+    u = lrx.lr_noise(lrx.constant(1.0), pct=0.3, kind="uniform").values(20_000) - 1.0
+    assert np.all(np.abs(u) <= 0.3) and abs(u.std() - 0.3 / math.sqrt(3)) < 0.005
 
 
 # -- integer-exact closed forms at large counts ------------------------------------------

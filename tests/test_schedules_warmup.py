@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 import lrx
 from tests._schedule_paths import assert_schedule_close, schedule_paths
+from tests.grads import JIT, maybe_jit
 
 RTOL = 2e-5
 
@@ -159,21 +160,21 @@ def test_warmup_accepts_number_and_callable():
     np.testing.assert_allclose(s.values(6), [0, 0.025, 0.05, 0.075, 0.1, 0.1], rtol=1e-6)
 
 
-class VariantsTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_warmup_array_counts(self):
-        s = lrx.warmup(lrx.step_decay(1.0, 2, 0.5), 4)
-        counts = jnp.array([[0, 2], [4, 6]], jnp.int32)
-        chex.assert_trees_all_close(
-            self.variant(s)(counts), jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32)
-        )
+@JIT
+def test_warmup_array_counts(jit):
+    s = lrx.warmup(lrx.step_decay(1.0, 2, 0.5), 4)
+    counts = jnp.array([[0, 2], [4, 6]], jnp.int32)
+    chex.assert_trees_all_close(
+        maybe_jit(jit, s)(counts), jnp.array([[0.0, 0.5], [1.0, 0.5]], jnp.float32)
+    )
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_wsd_scalar(self):
-        s = lrx.warmup_stable_decay(1.0, 2, 2, 4, decay="sqrt")
-        out = self.variant(s)(jnp.int32(7))
-        chex.assert_shape(out, ())
-        chex.assert_trees_all_close(out, jnp.float32(1 - np.sqrt(0.75)), rtol=1e-5)
+
+@JIT
+def test_wsd_scalar(jit):
+    s = lrx.warmup_stable_decay(1.0, 2, 2, 4, decay="sqrt")
+    out = maybe_jit(jit, s)(jnp.int32(7))
+    chex.assert_shape(out, ())
+    chex.assert_trees_all_close(out, jnp.float32(1 - np.sqrt(0.75)), rtol=1e-5)
 
 
 @pytest.mark.parametrize(

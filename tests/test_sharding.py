@@ -2,7 +2,7 @@
 
 lrx must keep every state leaf sharded like the parameter it mirrors and its results must
 not depend on how parameters are placed (docs/scaling.md). One subprocess
-(tests/_sharding_worker.py) runs every case on a 4x2 ``("data", "model")`` mesh of 8
+(tests/workers/sharding_worker.py) runs every case on a 4x2 ``("data", "model")`` mesh of 8
 devices: the first 8 accelerators when the suite runs on a backend that has 8 or more
 (``JAX_PLATFORMS=cuda pytest`` on an 8-GPU host), otherwise 8 simulated CPU devices
 (``XLA_FLAGS=--xla_force_host_platform_device_count=8``, a CPU-only flag, set in the
@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from tests._sharding_worker import CASE_NAMES, rtol_for
+from tests.workers.sharding_worker import CASE_NAMES, rtol_for
 
-WORKER = Path(__file__).with_name("_sharding_worker.py")
+WORKER = Path(__file__).with_name("workers") / "sharding_worker.py"
 CONTROL = "control_bad_state"
 
 
@@ -54,7 +54,7 @@ def report() -> dict:
         text=True,
         timeout=600,
         env=env,
-        cwd=WORKER.parent.parent,
+        cwd=WORKER.parent.parent.parent,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -46,7 +46,7 @@ from tests._sweep_problem import BASE, STEPS, SWEEPS, sweep_hparams, train
 # float32 over 60 Adam updates: a batched program may round its matmuls differently, and
 # Adam's m / sqrt(v) amplifies last-bit differences in near-zero gradient components.
 RTOL, ATOL = 1e-4, 1e-5
-WORKER = Path(__file__).with_name("_sweep_worker.py")
+WORKER = Path(__file__).with_name("workers") / "sweep_worker.py"
 
 
 def _stack(results: list[Any]) -> Any:
@@ -121,7 +121,7 @@ def sharded_report() -> dict:
         text=True,
         timeout=600,
         env=env,
-        cwd=WORKER.parent.parent,
+        cwd=WORKER.parent.parent.parent,
         check=False,
     )
     assert proc.returncode == 0, proc.stderr[-4000:]

@@ -25,11 +25,11 @@ from lrx.testing import (
     torch_trajectory,
     trajectory,
 )
+from tests.grads import JIT
 
 RNG = np.random.default_rng(0)
 PARAMS = {"a": {"w": RNG.normal(size=(3, 2)).astype(np.float32)}, "b": np.ones(2, np.float32)}
 GRADS = jax.tree.map(lambda p: RNG.normal(size=(6, *p.shape)).astype(np.float32), PARAMS)
-JIT = pytest.mark.parametrize("jit", [True, False], ids=["jit", "no_jit"])
 
 
 def hand_loop(tx, params, grads, num_steps, extra=lambda k: {}):

@@ -21,6 +21,7 @@ from lrx.transforms.factored import (
     scale_by_ema,
     scale_by_param_block_rms,
 )
+from tests.grads import JIT
 
 SHAPES = {"big": (6, 9), "t3": (2, 5, 7), "v": (4,), "s": ()}
 
@@ -57,7 +58,7 @@ def reference(grads, min_dim, eps=1e-30, decay=0.8, offset=0):
     return outs
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 @pytest.mark.parametrize("min_dim", [0, 5, 128])
 def test_matches_float64_reference(min_dim, jit):
     grads = _grads(6)

@@ -19,7 +19,7 @@ import optax
 import pytest
 
 import lrx
-from tests.grads import make_grads
+from tests.grads import JIT, make_grads
 
 GRADS = make_grads(6, seed=11)
 PARAMS = jax.tree.map(lambda g: jnp.full_like(g, 0.5), GRADS[0])
@@ -90,7 +90,7 @@ def _run_scan(tx):
     return outs, state
 
 
-@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+@JIT
 @pytest.mark.parametrize("case", list(CASES))
 def test_inject_hyperparams_equals_direct(case, jit):
     factory, hps = CASES[case]

@@ -14,6 +14,7 @@ import pytest
 
 import lrx
 from lrx.transforms.trust_ratio import trust_ratios
+from tests.grads import JIT
 
 PARAMS = {
     "w": np.linspace(-1.0, 2.0, 12).reshape(3, 4),
@@ -43,7 +44,7 @@ def _tree(tree, dtype=jnp.float32):
     return {k: jnp.asarray(v, dtype) for k, v in tree.items()}
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 @pytest.mark.parametrize("hp", [(0.0, 1.0, 0.0), (0.5, 0.01, 1e-3), (2.0, 3.0, 0.1)])
 def test_matches_numpy_reference_and_stores_ratios(hp, jit):
     tx = lrx.scale_by_trust_ratio(*hp)

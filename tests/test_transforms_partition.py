@@ -17,11 +17,11 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
 import lrx.optimizers
 from lrx.transforms.partition import glob_match, param_paths
+from tests.grads import JIT, maybe_jit
 
 
 def _sgd(lib: str, lr, momentum: float = 0.0):
@@ -266,113 +266,117 @@ def test_article_004_vision_text_torch(lib):
         np.testing.assert_allclose(np.asarray(got[k]), t.detach().numpy(), rtol=1e-5, atol=1e-7)
 
 
-class VariantTest(chex.TestCase):
-    """Numbers with and without jit (chex variants)."""
+# -- numbers with and without jit ---------------------------------------------------------
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.parameters("optax", "lrx")
-    def test_groups_equal_separate_optimizers(self, lib):
-        """Article 003 §4.3: group k follows its own transform; here Adam on vision, SGD on text."""
-        # optax.adam's bias correction computes float ** int32, which the suite's strict
-        # dtype promotion rejects: run the optax variant under standard promotion.
-        promotion = "standard" if lib == "optax" else "strict"
-        with jax.numpy_dtype_promotion(promotion):
-            self._check_groups_equal_separate_optimizers(lib)
 
-    def _check_groups_equal_separate_optimizers(self, lib):
-        params = _params()
-        tx = lrx.partition(
-            {"vision": _adam(lib, 1e-2), "text": _sgd(lib, 1e-3, momentum=0.9)},
-            patterns={"vision/**": "vision", "text/**": "text"},
-        )
-        vision_tx, text_tx = _adam(lib, 1e-2), _sgd(lib, 1e-3, momentum=0.9)
-        init, update = self.variant(tx.init), self.variant(tx.update)
-        state = init(params)
-        p, v_state, t_state = params, vision_tx.init(params["vision"]), text_tx.init(params["text"])
-        ref = params
-        for step in range(4):
-            grads = _grads(params, step)
-            updates, state = update(grads, state, p)
-            p = optax.apply_updates(p, updates)
-            v_up, v_state = vision_tx.update(grads["vision"], v_state, ref["vision"])
-            t_up, t_state = text_tx.update(grads["text"], t_state, ref["text"])
-            ref = {
-                "vision": optax.apply_updates(ref["vision"], v_up),
-                "text": optax.apply_updates(ref["text"], t_up),
-            }
-            chex.assert_trees_all_close(p, ref, rtol=1e-6, atol=1e-7)
-        # The Adam group really moved at Adam's scale (about lr per coordinate).
-        moved = jax.tree.map(lambda a, b: jnp.max(jnp.abs(a - b)), p["vision"], params["vision"])
-        assert all(0.02 < float(m) <= 0.04 + 1e-6 for m in jax.tree.leaves(moved))
+@JIT
+@pytest.mark.parametrize("lib", ["optax", "lrx"])
+def test_groups_equal_separate_optimizers(jit, lib):
+    """Article 003 §4.3: group k follows its own transform; here Adam on vision, SGD on text."""
+    # optax.adam's bias correction computes float ** int32, which the suite's strict
+    # dtype promotion rejects: run the optax variant under standard promotion.
+    promotion = "standard" if lib == "optax" else "strict"
+    with jax.numpy_dtype_promotion(promotion):
+        _check_groups_equal_separate_optimizers(jit, lib)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.parameters("optax", "lrx")
-    def test_article_004_vision_text_numpy(self, lib):
-        """Article 004 (实践操作): SGD momentum 0.9, vision lr 1e-2, text lr 1e-3.
 
-        NumPy reference of torch's SGD with momentum: b_t = μ b_{t−1} + g_t (b_1 = g_1),
-        θ_{t+1} = θ_t − lr_group · b_t.
-        """
-        params = _params()
-        tx = lrx.partition(
-            {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
-            patterns={"vision/**": "vision", "text/**": "text"},
-        )
-        init, update = self.variant(tx.init), self.variant(tx.update)
-        state = init(params)
-        p = params
-        ref = jax.tree.map(lambda x: np.asarray(x, np.float64), params)
-        buf = jax.tree.map(np.zeros_like, ref)
-        group_lr = {"vision": 1e-2, "text": 1e-3}
-        for step in range(3):
-            grads = _grads(params, 10 + step)
-            updates, state = update(grads, state, p)
-            p = optax.apply_updates(p, updates)
-            for group in ("vision", "text"):
-                buf[group] = jax.tree.map(
-                    lambda b, g: 0.9 * b + np.asarray(g, np.float64), buf[group], grads[group]
-                )
-                ref[group] = jax.tree.map(
-                    lambda x, b, lr=group_lr[group]: x - lr * b, ref[group], buf[group]
-                )
-            chex.assert_trees_all_close(p, ref, rtol=1e-5, atol=1e-7)
-
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.parameters("optax", "lrx")
-    def test_layerwise_decay_rates(self, lib):
-        """LLRD: with n layers ordered bottom to top, layer k's SGD rate is lr · decay^(n−1−k)."""
-        params = _params()
-        lr, decay, n = 0.1, 0.5, len(_LAYERS)
-        tx = lrx.layerwise_decay(lambda r: _sgd(lib, r), lr, decay, _LAYERS)
-        grads = _grads(params, 3)
-        updates, _ = self.variant(tx.update)(grads, self.variant(tx.init)(params), params)
-        factor = {
-            "vision/block_0": decay ** (n - 1),
-            "vision/block_1": decay ** (n - 2),
-            "text": 1.0,
+def _check_groups_equal_separate_optimizers(jit, lib):
+    params = _params()
+    tx = lrx.partition(
+        {"vision": _adam(lib, 1e-2), "text": _sgd(lib, 1e-3, momentum=0.9)},
+        patterns={"vision/**": "vision", "text/**": "text"},
+    )
+    vision_tx, text_tx = _adam(lib, 1e-2), _sgd(lib, 1e-3, momentum=0.9)
+    init, update = maybe_jit(jit, tx.init), maybe_jit(jit, tx.update)
+    state = init(params)
+    p, v_state, t_state = params, vision_tx.init(params["vision"]), text_tx.init(params["text"])
+    ref = params
+    for step in range(4):
+        grads = _grads(params, step)
+        updates, state = update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+        v_up, v_state = vision_tx.update(grads["vision"], v_state, ref["vision"])
+        t_up, t_state = text_tx.update(grads["text"], t_state, ref["text"])
+        ref = {
+            "vision": optax.apply_updates(ref["vision"], v_up),
+            "text": optax.apply_updates(ref["text"], t_up),
         }
-        for path, g, u in zip(
-            param_paths(params), jax.tree.leaves(grads), jax.tree.leaves(updates), strict=True
-        ):
-            layer = path.rsplit("/", 1)[0]
-            np.testing.assert_allclose(u, -lr * factor[layer] * np.asarray(g), rtol=1e-6)
+        chex.assert_trees_all_close(p, ref, rtol=1e-6, atol=1e-7)
+    # The Adam group really moved at Adam's scale (about lr per coordinate).
+    moved = jax.tree.map(lambda a, b: jnp.max(jnp.abs(a - b)), p["vision"], params["vision"])
+    assert all(0.02 < float(m) <= 0.04 + 1e-6 for m in jax.tree.leaves(moved))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_layerwise_decay_schedule_and_learning_rate(self):
-        """A schedule is scaled per layer at every step; lrx.learning_rate reads each layer."""
-        params = {"a": jnp.ones(2), "b": jnp.ones(2)}
-        sched = lrx.step_decay(1.0, step_size=1, gamma=0.5)
-        tx = lrx.layerwise_decay(lambda r: lrx.scale_by_learning_rate(r), sched, 0.1, ["a", "b"])
-        state = self.variant(tx.init)(params)
-        update = self.variant(tx.update)
-        for t in range(3):
-            updates, state = update(jax.tree.map(jnp.ones_like, params), state, params)
-            np.testing.assert_allclose(updates["b"], -(0.5**t) * np.ones(2), rtol=1e-6)
-            np.testing.assert_allclose(updates["a"], -0.1 * 0.5**t * np.ones(2), rtol=1e-6)
-            lrs = lrx.learning_rate(state)
-            np.testing.assert_allclose(lrs["layer_1"], 0.5**t, rtol=1e-6)
-            np.testing.assert_allclose(lrs["layer_0"], 0.1 * 0.5**t, rtol=1e-6)
-        assert sorted(lrs) == ["layer_0", "layer_1"]
+
+@JIT
+@pytest.mark.parametrize("lib", ["optax", "lrx"])
+def test_article_004_vision_text_numpy(jit, lib):
+    """Article 004 (实践操作): SGD momentum 0.9, vision lr 1e-2, text lr 1e-3.
+
+    NumPy reference of torch's SGD with momentum: b_t = μ b_{t−1} + g_t (b_1 = g_1),
+    θ_{t+1} = θ_t − lr_group · b_t.
+    """
+    params = _params()
+    tx = lrx.partition(
+        {"vision": _sgd(lib, 1e-2, momentum=0.9), "text": _sgd(lib, 1e-3, momentum=0.9)},
+        patterns={"vision/**": "vision", "text/**": "text"},
+    )
+    init, update = maybe_jit(jit, tx.init), maybe_jit(jit, tx.update)
+    state = init(params)
+    p = params
+    ref = jax.tree.map(lambda x: np.asarray(x, np.float64), params)
+    buf = jax.tree.map(np.zeros_like, ref)
+    group_lr = {"vision": 1e-2, "text": 1e-3}
+    for step in range(3):
+        grads = _grads(params, 10 + step)
+        updates, state = update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+        for group in ("vision", "text"):
+            buf[group] = jax.tree.map(
+                lambda b, g: 0.9 * b + np.asarray(g, np.float64), buf[group], grads[group]
+            )
+            ref[group] = jax.tree.map(
+                lambda x, b, lr=group_lr[group]: x - lr * b, ref[group], buf[group]
+            )
+        chex.assert_trees_all_close(p, ref, rtol=1e-5, atol=1e-7)
+
+
+@JIT
+@pytest.mark.parametrize("lib", ["optax", "lrx"])
+def test_layerwise_decay_rates(jit, lib):
+    """LLRD: with n layers ordered bottom to top, layer k's SGD rate is lr · decay^(n−1−k)."""
+    params = _params()
+    lr, decay, n = 0.1, 0.5, len(_LAYERS)
+    tx = lrx.layerwise_decay(lambda r: _sgd(lib, r), lr, decay, _LAYERS)
+    grads = _grads(params, 3)
+    updates, _ = maybe_jit(jit, tx.update)(grads, maybe_jit(jit, tx.init)(params), params)
+    factor = {
+        "vision/block_0": decay ** (n - 1),
+        "vision/block_1": decay ** (n - 2),
+        "text": 1.0,
+    }
+    for path, g, u in zip(
+        param_paths(params), jax.tree.leaves(grads), jax.tree.leaves(updates), strict=True
+    ):
+        layer = path.rsplit("/", 1)[0]
+        np.testing.assert_allclose(u, -lr * factor[layer] * np.asarray(g), rtol=1e-6)
+
+
+@JIT
+def test_layerwise_decay_schedule_and_learning_rate(jit):
+    """A schedule is scaled per layer at every step; lrx.learning_rate reads each layer."""
+    params = {"a": jnp.ones(2), "b": jnp.ones(2)}
+    sched = lrx.step_decay(1.0, step_size=1, gamma=0.5)
+    tx = lrx.layerwise_decay(lambda r: lrx.scale_by_learning_rate(r), sched, 0.1, ["a", "b"])
+    state = maybe_jit(jit, tx.init)(params)
+    update = maybe_jit(jit, tx.update)
+    for t in range(3):
+        updates, state = update(jax.tree.map(jnp.ones_like, params), state, params)
+        np.testing.assert_allclose(updates["b"], -(0.5**t) * np.ones(2), rtol=1e-6)
+        np.testing.assert_allclose(updates["a"], -0.1 * 0.5**t * np.ones(2), rtol=1e-6)
+        lrs = lrx.learning_rate(state)
+        np.testing.assert_allclose(lrs["layer_1"], 0.5**t, rtol=1e-6)
+        np.testing.assert_allclose(lrs["layer_0"], 0.1 * 0.5**t, rtol=1e-6)
+    assert sorted(lrs) == ["layer_0", "layer_1"]
 
 
 def test_jit_traces_once_and_caches():

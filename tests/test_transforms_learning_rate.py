@@ -16,6 +16,7 @@ import pytest
 
 import lrx
 from lrx._validate import INT32_MAX
+from tests.grads import JIT, maybe_jit
 
 G = {"w": jnp.array([[1.0, -2.0], [0.5, 4.0]]), "b": jnp.array([3.0])}
 
@@ -24,39 +25,40 @@ def _sched(t):
     return 0.5 / (1.0 + t)
 
 
-class LearningRateTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_schedule_value_of_each_count(self):
-        tx = lrx.scale_by_learning_rate(lrx.from_fn(_sched))
-        state = tx.init(G)
-        np.testing.assert_allclose(float(state.learning_rate), _sched(0))  # before any update
-        update = self.variant(tx.update)
-        for t in range(5):
-            u, state = update(G, state)
-            expected = jax.tree.map(lambda g, t=t: -_sched(t) * np.asarray(g), G)
-            chex.assert_trees_all_close(u, expected, rtol=1e-6)
-            np.testing.assert_allclose(float(state.learning_rate), _sched(t), rtol=1e-6)
-            assert int(state.count) == t + 1
+@JIT
+def test_schedule_value_of_each_count(jit):
+    tx = lrx.scale_by_learning_rate(lrx.from_fn(_sched))
+    state = tx.init(G)
+    np.testing.assert_allclose(float(state.learning_rate), _sched(0))  # before any update
+    update = maybe_jit(jit, tx.update)
+    for t in range(5):
+        u, state = update(G, state)
+        expected = jax.tree.map(lambda g, t=t: -_sched(t) * np.asarray(g), G)
+        chex.assert_trees_all_close(u, expected, rtol=1e-6)
+        np.testing.assert_allclose(float(state.learning_rate), _sched(t), rtol=1e-6)
+        assert int(state.count) == t + 1
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_flip_sign_false_and_scale_by_schedule(self):
-        for tx in (
-            lrx.scale_by_learning_rate(0.25, flip_sign=False),
-            lrx.scale_by_schedule(lrx.constant(0.25)),
-        ):
-            u, _ = self.variant(tx.update)(G, tx.init(G))
-            chex.assert_trees_all_close(u, jax.tree.map(lambda g: 0.25 * np.asarray(g), G))
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_scale_by_schedule_counts(self):
-        tx = lrx.scale_by_schedule(lrx.step_decay(1.0, step_size=2, gamma=0.5))
-        state = tx.init(G)
-        update = self.variant(tx.update)
-        scales = []
-        for _ in range(5):
-            u, state = update(G, state)
-            scales.append(float(u["b"][0]) / 3.0)
-        np.testing.assert_allclose(scales, [1.0, 1.0, 0.5, 0.5, 0.25])
+@JIT
+def test_flip_sign_false_and_scale_by_schedule(jit):
+    for tx in (
+        lrx.scale_by_learning_rate(0.25, flip_sign=False),
+        lrx.scale_by_schedule(lrx.constant(0.25)),
+    ):
+        u, _ = maybe_jit(jit, tx.update)(G, tx.init(G))
+        chex.assert_trees_all_close(u, jax.tree.map(lambda g: 0.25 * np.asarray(g), G))
+
+
+@JIT
+def test_scale_by_schedule_counts(jit):
+    tx = lrx.scale_by_schedule(lrx.step_decay(1.0, step_size=2, gamma=0.5))
+    state = tx.init(G)
+    update = maybe_jit(jit, tx.update)
+    scales = []
+    for _ in range(5):
+        u, state = update(G, state)
+        scales.append(float(u["b"][0]) / 3.0)
+    np.testing.assert_allclose(scales, [1.0, 1.0, 0.5, 0.5, 0.25])
 
 
 @pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float16, jnp.float32])

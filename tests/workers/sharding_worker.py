@@ -1,6 +1,6 @@
 """Subprocess worker for tests/test_sharding.py: every optimizer on a 4x2 mesh of 8 CPU devices.
 
-Run as ``python tests/_sharding_worker.py``; prints one JSON object on its last stdout line.
+Run as ``python tests/workers/sharding_worker.py``; prints one JSON object on its last stdout line.
 The platform comes from ``JAX_PLATFORMS``: unset or ``cpu`` simulates 8 CPU devices
 (``XLA_FLAGS=--xla_force_host_platform_device_count=8``, set before importing JAX, so it
 must run in a fresh process); any other platform (``cuda``, ``tpu``) runs on the first 8
@@ -168,7 +168,7 @@ def main() -> None:
         if "xla_force_host_platform_device_count" not in flags:
             os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count=8".strip()
         os.environ["JAX_PLATFORMS"] = "cpu"
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
     import jax
     import jax.numpy as jnp

@@ -20,18 +20,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 
 import lrx
 from lrx.transforms.plateau import ReduceOnPlateauState
+from tests.grads import JIT, maybe_jit
 from tests.reference import golden
 from tests.reference.gen_plateau import lrx_kwargs, torch_run
 
-# lrx.next_learning_rate reads this field of scale_by_learning_rate's state.
-
 GOLDEN = golden.load("plateau")
 CONFIGS = {c["name"]: c for c in GOLDEN["configs"]}
-NAMED = [(name, name) for name in CONFIGS]
+NAMED = list(CONFIGS)
 
 
 def _numpy_plateau(
@@ -70,57 +68,58 @@ def _numpy_plateau(
     return np.array(out)
 
 
-class GoldenTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*NAMED)
-    def test_update_with_value_matches_torch(self, name):
-        cfg = CONFIGS[name]
-        metrics = GOLDEN["metrics"][cfg["metric"]]
-        tx = lrx.reduce_on_plateau(**cfg["lrx"])
-        update = self.variant(tx.update)
-        state = tx.init(jnp.zeros(3))
-        scales, bests, bad = [], [], []
-        for m in metrics:
-            u, state = update(jnp.ones(3), state, value=jnp.float32(m))
-            # the updates are scaled by the scale that results from this observation
-            chex.assert_trees_all_close(u, jnp.full(3, state.scale), rtol=0)
-            scales.append(float(state.scale))
-            bests.append(float(state.best))
-            bad.append(int(state.num_bad_epochs))
-        np.testing.assert_allclose(cfg["base_lr"] * np.array(scales), cfg["lr"], rtol=1e-5)
-        np.testing.assert_allclose(bests, cfg["best"], rtol=1e-6)
-        np.testing.assert_array_equal(bad, cfg["num_bad_epochs"])
-        assert int(state.count) == len(metrics)
+@JIT
+@pytest.mark.parametrize("name", NAMED)
+def test_update_with_value_matches_torch(jit, name):
+    cfg = CONFIGS[name]
+    metrics = GOLDEN["metrics"][cfg["metric"]]
+    tx = lrx.reduce_on_plateau(**cfg["lrx"])
+    update = maybe_jit(jit, tx.update)
+    state = tx.init(jnp.zeros(3))
+    scales, bests, bad = [], [], []
+    for m in metrics:
+        u, state = update(jnp.ones(3), state, value=jnp.float32(m))
+        # the updates are scaled by the scale that results from this observation
+        chex.assert_trees_all_close(u, jnp.full(3, state.scale), rtol=0)
+        scales.append(float(state.scale))
+        bests.append(float(state.best))
+        bad.append(int(state.num_bad_epochs))
+    np.testing.assert_allclose(cfg["base_lr"] * np.array(scales), cfg["lr"], rtol=1e-5)
+    np.testing.assert_allclose(bests, cfg["best"], rtol=1e-6)
+    np.testing.assert_array_equal(bad, cfg["num_bad_epochs"])
+    assert int(state.count) == len(metrics)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.named_parameters(*NAMED)
-    def test_observe_with_per_step_updates_matches_torch(self, name):
-        cfg = CONFIGS[name]
-        base_lr = cfg["base_lr"]
-        tx = lrx.chain(lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"]))
-        update = self.variant(tx.update)
-        observe = self.variant(lrx.observe)
-        state = tx.init(jnp.zeros(2))
-        used = base_lr
-        for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
-            for _ in range(2):  # two steps per "epoch": the scale holds without value
-                u, state = update(jnp.ones(2), state)
-            state = observe(state, jnp.float32(m))
-            # torch's get_last_lr() after scheduler.step(m) is the rate of the next update;
-            # the rate the last update used is the previous epoch's.
-            np.testing.assert_allclose(float(lrx.next_learning_rate(state)), torch_lr, rtol=1e-5)
-            np.testing.assert_allclose(float(lrx.learning_rate(state)), used, rtol=1e-5)
-            used = torch_lr
-        u, _ = update(jnp.ones(2), state)
-        np.testing.assert_allclose(np.asarray(u), -cfg["lr"][-1] * np.ones(2), rtol=1e-5)
 
-    @parameterized.named_parameters(*NAMED)
-    def test_numpy_reference_matches_torch(self, name):
-        # The article-level rule, restated in NumPy, agrees with torch: the goldens test
-        # lrx against both.
-        cfg = CONFIGS[name]
-        ref = _numpy_plateau(GOLDEN["metrics"][cfg["metric"]], **cfg["lrx"])
-        np.testing.assert_allclose(cfg["base_lr"] * ref, cfg["lr"], rtol=1e-5)
+@JIT
+@pytest.mark.parametrize("name", NAMED)
+def test_observe_with_per_step_updates_matches_torch(jit, name):
+    cfg = CONFIGS[name]
+    base_lr = cfg["base_lr"]
+    tx = lrx.chain(lrx.scale_by_learning_rate(base_lr), lrx.reduce_on_plateau(**cfg["lrx"]))
+    update = maybe_jit(jit, tx.update)
+    observe = maybe_jit(jit, lrx.observe)
+    state = tx.init(jnp.zeros(2))
+    used = base_lr
+    for m, torch_lr in zip(GOLDEN["metrics"][cfg["metric"]], cfg["lr"], strict=True):
+        for _ in range(2):  # two steps per "epoch": the scale holds without value
+            u, state = update(jnp.ones(2), state)
+        state = observe(state, jnp.float32(m))
+        # torch's get_last_lr() after scheduler.step(m) is the rate of the next update;
+        # the rate the last update used is the previous epoch's.
+        np.testing.assert_allclose(float(lrx.next_learning_rate(state)), torch_lr, rtol=1e-5)
+        np.testing.assert_allclose(float(lrx.learning_rate(state)), used, rtol=1e-5)
+        used = torch_lr
+    u, _ = update(jnp.ones(2), state)
+    np.testing.assert_allclose(np.asarray(u), -cfg["lr"][-1] * np.ones(2), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", NAMED)
+def test_numpy_reference_matches_torch(name):
+    # The article-level rule, restated in NumPy, agrees with torch: the goldens test
+    # lrx against both.
+    cfg = CONFIGS[name]
+    ref = _numpy_plateau(GOLDEN["metrics"][cfg["metric"]], **cfg["lrx"])
+    np.testing.assert_allclose(cfg["base_lr"] * ref, cfg["lr"], rtol=1e-5)
 
 
 def _run(tx, state, metrics):

@@ -1,7 +1,7 @@
 """Worker for tests/test_resume.py: train, checkpoint, and resume in separate processes.
 
-    python tests/_resume_worker.py first  DIR   # full run, and a half run saved to DIR
-    python tests/_resume_worker.py second DIR   # fresh process: restore from DIR, finish
+    python tests/workers/resume_worker.py first  DIR   # full run, and a half run saved to DIR
+    python tests/workers/resume_worker.py second DIR   # fresh process: restore from DIR, finish
 
 Every case builds its optimizer from a schedule *config* (saved beside the state as JSON,
 rebuilt with ``lrx.schedule_from_config`` in the second process), trains a small

@@ -17,12 +17,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
-from absl.testing import parameterized
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lrx
 from lrx.transforms.guards import SkipNonfiniteState
+from tests.grads import JIT, maybe_jit
 
 NAN, INF = float("nan"), float("inf")
 
@@ -49,110 +49,113 @@ _GRADS = [
 ]
 
 
-class SkipNonfiniteTest(chex.TestCase):
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.parameters("optax", "lrx")
-    def test_adam_skips_equal_never_seen(self, lib):
-        """Skipped steps leave params and Adam's state untouched (its count included)."""
-        finite = [g for g in _GRADS if np.all(np.isfinite(g))]
-        expected = iter(_numpy_adam(finite))
-        # optax.adam computes float ** int32 (bias correction), which the suite's strict
-        # promotion rejects: standard promotion for the optax variant only.
-        promotion = "standard" if lib == "optax" else "strict"
-        with jax.numpy_dtype_promotion(promotion):
-            adam = optax.adam(1e-2) if lib == "optax" else lrx.adam(1e-2)
-            tx = lrx.skip_nonfinite(adam)
-            params = jnp.zeros(2)
-            state = self.variant(tx.init)(params)
-            update = self.variant(tx.update)
-            for g in _GRADS:
-                updates, state = update(jnp.asarray(g, jnp.float32), state, params)
-                if np.all(np.isfinite(g)):
-                    np.testing.assert_allclose(updates, next(expected), rtol=1e-5, atol=1e-9)
-                else:
-                    np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
-                params = optax.apply_updates(params, updates)
-                assert np.all(np.isfinite(params))
-        counts = [
-            leaf
-            for leaf in jax.tree.leaves(state.inner_state)
-            if jnp.issubdtype(leaf.dtype, jnp.integer)
-        ]
-        assert counts and all(int(c) == len(finite) for c in counts)
-        assert int(state.num_skipped) == 3
-        assert int(state.consecutive) == 0
-        assert not bool(state.limit_hit)
-
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_counters_and_limit_flag(self):
-        """num_skipped totals, consecutive resets on a finite step, limit_hit is sticky."""
-        tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9), max_consecutive=2)
-        unlimited = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
-        state = self.variant(tx.init)(jnp.zeros(2))
-        state_u = self.variant(unlimited.init)(jnp.zeros(2))
-        update, update_u = self.variant(tx.update), self.variant(unlimited.update)
-        seen = []
+@JIT
+@pytest.mark.parametrize("lib", ["optax", "lrx"])
+def test_adam_skips_equal_never_seen(jit, lib):
+    """Skipped steps leave params and Adam's state untouched (its count included)."""
+    finite = [g for g in _GRADS if np.all(np.isfinite(g))]
+    expected = iter(_numpy_adam(finite))
+    # optax.adam computes float ** int32 (bias correction), which the suite's strict
+    # promotion rejects: standard promotion for the optax variant only.
+    promotion = "standard" if lib == "optax" else "strict"
+    with jax.numpy_dtype_promotion(promotion):
+        adam = optax.adam(1e-2) if lib == "optax" else lrx.adam(1e-2)
+        tx = lrx.skip_nonfinite(adam)
+        params = jnp.zeros(2)
+        state = maybe_jit(jit, tx.init)(params)
+        update = maybe_jit(jit, tx.update)
         for g in _GRADS:
-            g = jnp.asarray(g, jnp.float32)
-            _, state = update(g, state)
-            _, state_u = update_u(g, state_u)
-            seen.append((int(state.num_skipped), int(state.consecutive), bool(state.limit_hit)))
-            assert not bool(state_u.limit_hit)
-        assert seen == [
-            (0, 0, False),
-            (1, 1, False),
-            (1, 0, False),
-            (2, 1, False),
-            (3, 2, True),  # two consecutive skips: the limit is hit
-            (3, 0, True),  # sticky after finite updates resume
-        ]
-        chex.assert_trees_all_equal(state_u.num_skipped, state.num_skipped)
-        chex.assert_type([state.num_skipped, state.consecutive], jnp.int32)
-        chex.assert_type(state.limit_hit, jnp.bool_)
+            updates, state = update(jnp.asarray(g, jnp.float32), state, params)
+            if np.all(np.isfinite(g)):
+                np.testing.assert_allclose(updates, next(expected), rtol=1e-5, atol=1e-9)
+            else:
+                np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
+            params = optax.apply_updates(params, updates)
+            assert np.all(np.isfinite(params))
+    counts = [
+        leaf
+        for leaf in jax.tree.leaves(state.inner_state)
+        if jnp.issubdtype(leaf.dtype, jnp.integer)
+    ]
+    assert counts and all(int(c) == len(finite) for c in counts)
+    assert int(state.num_skipped) == 3
+    assert int(state.consecutive) == 0
+    assert not bool(state.limit_hit)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_nonfinite_result_from_finite_grads(self):
-        """Finite gradients whose transformed update overflows are skipped too."""
-        tx = lrx.skip_nonfinite(optax.scale(3e38))
-        state = self.variant(tx.init)(jnp.zeros(2))
-        update = self.variant(tx.update)
-        updates, state = update(jnp.array([2.0, 0.0], jnp.float32), state)
-        np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
-        updates, state = update(jnp.array([0.5, 0.0], jnp.float32), state)
-        np.testing.assert_allclose(updates, [1.5e38, 0.0], rtol=1e-6)
-        assert int(state.num_skipped) == 1
 
-    @chex.variants(with_jit=True, without_jit=True)
-    @parameterized.parameters(jnp.bfloat16, jnp.float32)
-    def test_dtypes(self, dtype):
-        """bf16 (and f32) gradients: Inf/NaN are detected, outputs keep the update dtype."""
-        tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
-        params = {"w": jnp.ones(3, dtype), "b": jnp.ones(1, dtype)}
-        state = self.variant(tx.init)(params)
-        update = self.variant(tx.update)
-        bad = {"w": jnp.array([1.0, INF, 0.0], dtype), "b": jnp.ones(1, dtype)}
-        updates, state = update(bad, state, params)
-        chex.assert_trees_all_equal_dtypes(updates, params)
-        chex.assert_trees_all_close(updates, jax.tree.map(jnp.zeros_like, params))
-        good = {"w": jnp.array([1.0, 2.0, 0.0], dtype), "b": jnp.ones(1, dtype)}
-        updates, state = update(good, state, params)
-        chex.assert_trees_all_equal_dtypes(updates, params)
-        chex.assert_trees_all_close(updates, jax.tree.map(lambda g: -0.5 * g, good))
-        assert int(state.num_skipped) == 1
+@JIT
+def test_counters_and_limit_flag(jit):
+    """num_skipped totals, consecutive resets on a finite step, limit_hit is sticky."""
+    tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9), max_consecutive=2)
+    unlimited = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
+    state = maybe_jit(jit, tx.init)(jnp.zeros(2))
+    state_u = maybe_jit(jit, unlimited.init)(jnp.zeros(2))
+    update, update_u = maybe_jit(jit, tx.update), maybe_jit(jit, unlimited.update)
+    seen = []
+    for g in _GRADS:
+        g = jnp.asarray(g, jnp.float32)
+        _, state = update(g, state)
+        _, state_u = update_u(g, state_u)
+        seen.append((int(state.num_skipped), int(state.consecutive), bool(state.limit_hit)))
+        assert not bool(state_u.limit_hit)
+    assert seen == [
+        (0, 0, False),
+        (1, 1, False),
+        (1, 0, False),
+        (2, 1, False),
+        (3, 2, True),  # two consecutive skips: the limit is hit
+        (3, 0, True),  # sticky after finite updates resume
+    ]
+    chex.assert_trees_all_equal(state_u.num_skipped, state.num_skipped)
+    chex.assert_type([state.num_skipped, state.consecutive], jnp.int32)
+    chex.assert_type(state.limit_hit, jnp.bool_)
 
-    @chex.variants(with_jit=True, without_jit=True)
-    def test_learning_rate_schedule_does_not_advance(self):
-        """A skipped step is as if it never happened: the schedule's count holds."""
-        sched = lrx.step_decay(1.0, step_size=1, gamma=0.5)
-        tx = lrx.skip_nonfinite(lrx.scale_by_learning_rate(sched))
-        state = self.variant(tx.init)(jnp.zeros(1))
-        update = self.variant(tx.update)
-        outs = []
-        for g in [1.0, NAN, 1.0, INF, 1.0]:
-            u, state = update(jnp.full(1, g, jnp.float32), state)
-            outs.append(float(u[0]))
-        assert outs == [-1.0, 0.0, -0.5, 0.0, -0.25]
-        np.testing.assert_allclose(lrx.learning_rate(state), 0.25)
+
+@JIT
+def test_nonfinite_result_from_finite_grads(jit):
+    """Finite gradients whose transformed update overflows are skipped too."""
+    tx = lrx.skip_nonfinite(optax.scale(3e38))
+    state = maybe_jit(jit, tx.init)(jnp.zeros(2))
+    update = maybe_jit(jit, tx.update)
+    updates, state = update(jnp.array([2.0, 0.0], jnp.float32), state)
+    np.testing.assert_array_equal(updates, np.zeros(2, np.float32))
+    updates, state = update(jnp.array([0.5, 0.0], jnp.float32), state)
+    np.testing.assert_allclose(updates, [1.5e38, 0.0], rtol=1e-6)
+    assert int(state.num_skipped) == 1
+
+
+@JIT
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32])
+def test_dtypes(jit, dtype):
+    """bf16 (and f32) gradients: Inf/NaN are detected, outputs keep the update dtype."""
+    tx = lrx.skip_nonfinite(optax.sgd(0.5, momentum=0.9))
+    params = {"w": jnp.ones(3, dtype), "b": jnp.ones(1, dtype)}
+    state = maybe_jit(jit, tx.init)(params)
+    update = maybe_jit(jit, tx.update)
+    bad = {"w": jnp.array([1.0, INF, 0.0], dtype), "b": jnp.ones(1, dtype)}
+    updates, state = update(bad, state, params)
+    chex.assert_trees_all_equal_dtypes(updates, params)
+    chex.assert_trees_all_close(updates, jax.tree.map(jnp.zeros_like, params))
+    good = {"w": jnp.array([1.0, 2.0, 0.0], dtype), "b": jnp.ones(1, dtype)}
+    updates, state = update(good, state, params)
+    chex.assert_trees_all_equal_dtypes(updates, params)
+    chex.assert_trees_all_close(updates, jax.tree.map(lambda g: -0.5 * g, good))
+    assert int(state.num_skipped) == 1
+
+
+@JIT
+def test_learning_rate_schedule_does_not_advance(jit):
+    """A skipped step is as if it never happened: the schedule's count holds."""
+    sched = lrx.step_decay(1.0, step_size=1, gamma=0.5)
+    tx = lrx.skip_nonfinite(lrx.scale_by_learning_rate(sched))
+    state = maybe_jit(jit, tx.init)(jnp.zeros(1))
+    update = maybe_jit(jit, tx.update)
+    outs = []
+    for g in [1.0, NAN, 1.0, INF, 1.0]:
+        u, state = update(jnp.full(1, g, jnp.float32), state)
+        outs.append(float(u[0]))
+    assert outs == [-1.0, 0.0, -0.5, 0.0, -0.25]
+    np.testing.assert_allclose(lrx.learning_rate(state), 0.25)
 
 
 def test_extra_args_reach_reduce_on_plateau():
@@ -221,7 +224,7 @@ def test_state_is_arrays_and_serializes():
     chex.assert_trees_all_equal(restored, state)
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_poisoned_state_behind_a_finite_update_is_skipped(jit):
     """A finite gradient of 1e20 overflows Adam's v (g² > float32 max) to inf while the
     update m/(sqrt(v)+eps) is a finite 0: the step must be skipped, counted, and the state
@@ -274,7 +277,7 @@ def test_array_state_already_nonfinite_skips_every_step():
     assert int(state.num_skipped) == 3 and bool(state.limit_hit)
 
 
-@pytest.mark.parametrize("jit", [False, True])
+@JIT
 def test_overflow_behind_constant_scales_is_seen(jit):
     """``g * 1e19 * 1e19`` overflows float32 for |g| >= 4: the check must see it after XLA
     folds the constants (a ``u * 0`` test would become ``g * 0`` and miss it)."""

@@ -1,6 +1,6 @@
 """Subprocess worker for tests/test_sweep.py: the sweeps with their axis sharded over 8 devices.
 
-Run as ``python tests/_sweep_worker.py``; prints one JSON object on its last stdout line.
+Run as ``python tests/workers/sweep_worker.py``; prints one JSON object on its last stdout line.
 It sets ``XLA_FLAGS=--xla_force_host_platform_device_count=8`` itself before importing JAX,
 so it must run in a fresh process (importing this module does nothing).
 
@@ -64,5 +64,5 @@ if __name__ == "__main__":
     if "xla_force_host_platform_device_count" not in flags:
         os.environ["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count=8".strip()
     os.environ.setdefault("JAX_PLATFORMS", "cpu")
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
     print(json.dumps(_run()))
