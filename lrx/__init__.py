@@ -31,6 +31,7 @@ from lrx.transforms.factored import ScaleByFactoredRmsState as ScaleByFactoredRm
 from lrx.transforms.factored import scale_by_factored_rms as scale_by_factored_rms
 from lrx.transforms.guards import SkipNonfiniteState as SkipNonfiniteState
 from lrx.transforms.guards import skip_nonfinite as skip_nonfinite
+from lrx.transforms.layerwise import layerwise_decay as layerwise_decay
 from lrx.transforms.learning_rate import ScaleByLearningRateState as ScaleByLearningRateState
 from lrx.transforms.learning_rate import ScaleByScheduleState as ScaleByScheduleState
 from lrx.transforms.learning_rate import scale_by_learning_rate as scale_by_learning_rate
@@ -41,9 +42,8 @@ from lrx.transforms.misc import chain as chain
 from lrx.transforms.misc import clip_by_global_norm as clip_by_global_norm
 from lrx.transforms.momentum import ScaleByMomentumState as ScaleByMomentumState
 from lrx.transforms.momentum import scale_by_momentum as scale_by_momentum
-from lrx.transforms.partition import layerwise_decay as layerwise_decay
-from lrx.transforms.partition import param_paths as param_paths
 from lrx.transforms.partition import partition as partition
+from lrx.transforms.paths import param_paths as param_paths
 from lrx.transforms.plateau import ReduceOnPlateauState as ReduceOnPlateauState
 from lrx.transforms.plateau import observe as observe
 from lrx.transforms.plateau import reduce_on_plateau as reduce_on_plateau

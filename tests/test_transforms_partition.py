@@ -20,7 +20,7 @@ import pytest
 
 import lrx
 import lrx.optimizers
-from lrx.transforms.partition import glob_match, param_paths
+from lrx.transforms.paths import glob_match, param_paths
 from tests.grads import JIT, maybe_jit
 
 

@@ -169,9 +169,7 @@ def clip_by_global_norm(max_norm: Any) -> optax.GradientTransformation:
         leaves = jax.tree.leaves(updates)
         if not leaves:
             return updates, state
-        dtype = real_dtype(
-            compute_dtype(*(x.dtype for x in leaves))
-        )  # float32 or wider
+        dtype = real_dtype(compute_dtype(*(x.dtype for x in leaves)))  # float32 or wider
 
         def square(x: Any) -> Any:
             return abs_sq(x.astype(compute_dtype(x.dtype, dtype)))

@@ -1,4 +1,4 @@
-"""``partition`` (per-group transforms with glob labels) and ``layerwise_decay`` (LLRD).
+"""``partition``: per-group (layer-wise) transforms, labelled by glob patterns or label trees.
 
 Layer-wise learning rates (article 003 §2.3 and §4.3): the parameters
 ``θ = [θ_1, ..., θ_K]`` are split into ``K`` groups and group ``k`` is updated with its own
@@ -16,115 +16,20 @@ label tree matched by key paths, with errors that say what did not match.
 
 from __future__ import annotations
 
-import functools
-import math
-import typing
 import warnings
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import optax
 from optax.transforms import partition as _optax_partition
 
 from lrx._tree import check_state, is_variable
-from lrx._types import ScalarOrSchedule
-from lrx._validate import FLOAT32_MAX, check_choice, check_float, is_traced, static_value
-from lrx.schedules._base import Schedule
-from lrx.transforms.learning_rate import check_rate
+from lrx.transforms.paths import flatten, glob_match, keyed, short, show_path
 
-__all__ = ["layerwise_decay", "param_paths", "partition"]
+__all__ = ["partition"]
 
 Labels = Any  # a pytree of labels, a callable params -> labels, or a Mapping pattern -> label
-
-
-# -- paths -----------------------------------------------------------------------------------
-def _key_str(key: Any) -> str:
-    for attr in ("key", "name", "idx"):  # DictKey / FlattenedIndexKey, GetAttrKey, SequenceKey
-        if hasattr(key, attr):
-            return str(getattr(key, attr))
-    return str(key)
-
-
-def _is_slot(x: Any) -> bool:
-    """One parameter position: an array, an nnx Variable, or an empty slot (``None``, or the
-    ``MaskedNode`` that ``optax.masked`` puts where a parameter is masked out)."""
-    return x is None or isinstance(x, optax.MaskedNode) or is_variable(x)
-
-
-def _keyed(tree: Any) -> tuple[list[tuple[str, ...]], list[Any], Any]:
-    """(key path of each slot as a tuple of segments, the slots, the treedef)."""
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=_is_slot)
-    return [tuple(_key_str(k) for k in path) for path, _ in leaves], [x for _, x in leaves], treedef
-
-
-def _flatten(tree: Any) -> tuple[list[str], Any]:
-    """'/'-joined paths of the parameters of ``tree`` (an nnx Variable counts as one)."""
-    leaves, treedef = jax.tree_util.tree_flatten_with_path(tree, is_leaf=is_variable)
-    return ["/".join(_key_str(k) for k in path) for path, _ in leaves], treedef
-
-
-def param_paths(params: Any) -> list[str]:
-    """The '/'-joined path of every parameter of ``params``, in leaf order.
-
-    Path segments are dict keys, dataclass / flax struct attribute names and sequence
-    indices; a ``flax.nnx.Variable`` counts as one parameter (its ``value`` attribute is not
-    part of the path), so ``nnx.state(model, nnx.Param)`` and its pure-array form give the
-    same paths. These are the strings the patterns of :func:`partition` are matched against.
-
-    Example:
-        >>> import jax.numpy as jnp, lrx.transforms.partition as P
-        >>> P.param_paths({"vision": {"w": jnp.ones(2)}, "heads": [jnp.ones(1), jnp.ones(1)]})
-        ['heads/0', 'heads/1', 'vision/w']
-    """
-    return _flatten(params)[0]
-
-
-# -- glob matching ---------------------------------------------------------------------------
-def _segment_match(pattern: str, segment: str) -> bool:
-    import fnmatch
-
-    return fnmatch.fnmatchcase(segment, pattern)
-
-
-@functools.lru_cache(maxsize=4096)
-def glob_match(pattern: str, path: str) -> bool:
-    """Whether the '/'-joined ``path`` matches the glob ``pattern``.
-
-    ``*`` matches any characters within one segment (``?`` and ``[abc]`` as in
-    :mod:`fnmatch`), a whole segment ``**`` matches any number of segments, zero included.
-
-    Example:
-        >>> from lrx.transforms.partition import glob_match
-        >>> glob_match("vision/**", "vision/block_0/w"), glob_match("**/bias", "bias")
-        (True, True)
-        >>> glob_match("vision/*", "vision/block_0/w"), glob_match("vision", "vision/w")
-        (False, False)
-    """
-    pat = pattern.split("/")
-    seg = path.split("/")
-    # Iterative dynamic programme (no recursion: a path may have thousands of segments).
-    # row[j]: pattern segments pat[i:] match path segments seg[j:].
-    row = [False] * len(seg) + [True]  # i == len(pat): only the empty rest matches
-    for i in range(len(pat) - 1, -1, -1):
-        new = [False] * (len(seg) + 1)
-        for j in range(len(seg), -1, -1):
-            if pat[i] == "**":
-                new[j] = row[j] or (j < len(seg) and new[j + 1])
-            else:
-                new[j] = j < len(seg) and _segment_match(pat[i], seg[j]) and row[j + 1]
-        row = new
-    return row[0]
-
-
-def _short(obj: Any, limit: int = 300) -> str:
-    text = repr(obj)
-    return text if len(text) <= limit else text[: limit - 5] + " ...)"
-
-
-def _show_path(path: tuple[str, ...]) -> str:
-    return "/".join(path) if path else "<root>"
 
 
 def _label_tree(labels: Any, params: Any) -> Any:
@@ -137,9 +42,9 @@ def _label_tree(labels: Any, params: Any) -> Any:
     Empty slots (``None``, optax's ``MaskedNode``) take the label at their position, or
     stay empty when ``labels`` has none there.
     """
-    label_paths, label_leaves, _ = _keyed(labels)
+    label_paths, label_leaves, _ = keyed(labels)
     by_path = dict(zip(label_paths, label_leaves, strict=True))
-    paths, slots, treedef = _keyed(params)
+    paths, slots, treedef = keyed(params)
     resolved: list[Any] = []
     used: set[tuple[str, ...]] = set()
     missing: list[tuple[str, ...]] = []
@@ -163,12 +68,12 @@ def _label_tree(labels: Any, params: Any) -> Any:
         ]
         if missing:
             lines.append(f"parameters with no label ({len(missing)}):")
-            lines += [f"  {_show_path(p)}" for p in missing[:20]]
+            lines += [f"  {show_path(p)}" for p in missing[:20]]
             lines += [f"  ... and {len(missing) - 20} more"] if len(missing) > 20 else []
         if extra:
             lines.append(f"labels at paths that are not parameters ({len(extra)}):")
-            lines += [f"  {_show_path(p)}" for p in extra[:20]]
-        lines.append(f"labels passed: {_short(labels)}")
+            lines += [f"  {show_path(p)}" for p in extra[:20]]
+        lines.append(f"labels passed: {short(labels)}")
         lines.append(
             "Give every parameter (or a sub-tree above it) a label, use a callable "
             "params -> labels, or pass glob patterns with patterns={...}."
@@ -179,7 +84,7 @@ def _label_tree(labels: Any, params: Any) -> Any:
 
 def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> list[Hashable]:
     """The label of each parameter of ``params`` (leaf order): its first matching pattern's."""
-    paths, _ = _flatten(params)
+    paths, _ = flatten(params)
     labels: list[Hashable] = []
     unmatched: list[str] = []
     for path in paths:
@@ -201,7 +106,7 @@ def _resolve_patterns(patterns: Mapping[str, Hashable], params: Any) -> list[Has
         raise ValueError(
             f"partition: no pattern matches {len(unmatched)} parameter path(s):\n"
             + "".join(f"  {path}\n" for path in unmatched)
-            + f"patterns passed (first match wins): {_short(dict(patterns))}\n"
+            + f"patterns passed (first match wins): {short(dict(patterns))}\n"
             + "".join(f"hint: {h}\n" for h in hints)
             + "Add patterns for them, or '**' as the last pattern to catch the rest."
         )
@@ -218,7 +123,7 @@ def _check_pattern_keys(patterns: Mapping[Any, Any]) -> None:
         except TypeError:
             raise ValueError(
                 f"patterns[{pattern!r}] must be a label (a key of transforms), got "
-                f"{_short(label)}: a pattern maps to one label"
+                f"{short(label)}: a pattern maps to one label"
             ) from None
 
 
@@ -232,7 +137,7 @@ def _check_known(used: Any, transforms: Mapping[Any, Any], where: str = "") -> N
 
 
 # -- partition -------------------------------------------------------------------------------
-class _PatternLabels:
+class PatternLabels:
     """``params -> label pytree`` from a pattern mapping, cached by tree structure."""
 
     def __init__(self, patterns: Mapping[str, Hashable], transforms: Mapping[Any, Any]):
@@ -384,13 +289,13 @@ def partition(
         if not isinstance(tx, optax.GradientTransformation):
             raise ValueError(f"transforms[{label!r}] must be a GradientTransformation, got {tx!r}")
     transforms = dict(transforms)
-    if isinstance(labels, _PatternLabels) and patterns is None:
+    if isinstance(labels, PatternLabels) and patterns is None:
         return _checked(_optax_partition(transforms, labels))  # layerwise_decay's resolver
     if (labels is None) == (patterns is None):
         raise ValueError(
             "partition: pass exactly one of labels (a label tree or a callable) and "
-            f"patterns (glob pattern -> label), got labels={_short(labels)} and "
-            f"patterns={_short(patterns)}"
+            f"patterns (glob pattern -> label), got labels={short(labels)} and "
+            f"patterns={short(patterns)}"
         )
     if patterns is None and _looks_like_patterns(labels):
         warnings.warn(
@@ -403,9 +308,9 @@ def partition(
     if patterns is not None:
         if not isinstance(patterns, Mapping):
             raise ValueError(
-                f"patterns must be a mapping glob pattern -> label, got {_short(patterns)}"
+                f"patterns must be a mapping glob pattern -> label, got {short(patterns)}"
             )
-        resolver: Any = _PatternLabels(patterns, transforms)
+        resolver: Any = PatternLabels(patterns, transforms)
     else:
         resolver = _Labels(labels, transforms)
     return _checked(_optax_partition(transforms, resolver))
@@ -422,127 +327,3 @@ def _checked(tx: optax.GradientTransformationExtraArgs) -> optax.GradientTransfo
 
 
 # -- layer-wise learning-rate decay ----------------------------------------------------------
-def _scaled(learning_rate: ScalarOrSchedule, factor: Any) -> ScalarOrSchedule:
-    """``factor · learning_rate``: a schedule stays a (printable, serializable) Schedule."""
-    if isinstance(learning_rate, Schedule):
-        scaled_schedule: Schedule = factor * learning_rate
-        return scaled_schedule
-    if callable(learning_rate):
-        fn = learning_rate
-
-        def scaled(count: Any) -> jax.Array:
-            return jnp.asarray(fn(count), jnp.float32) * jnp.asarray(factor, jnp.float32)
-
-        return scaled
-    rate = check_rate("learning_rate", learning_rate)  # a Python float or a tracer
-    if is_traced(rate) or is_traced(factor):
-        # the product in the rate's dtype (float64 under x64 stays float64)
-        return jnp.asarray(rate) * jnp.asarray(factor).astype(jnp.asarray(rate).dtype)
-    return typing.cast(float, rate) * float(factor)  # exact: rounded once, to the update's dtype
-
-
-def _check_decay_range(decay: float, n: int, learning_rate: Any) -> None:
-    """Every layer's factor ``decay^{n-1-k}`` (and constant rate) must be finite in float32."""
-    try:
-        largest = max(decay ** (n - 1), 1.0)
-    except OverflowError:
-        largest = math.inf
-    rate = static_value(learning_rate) if not callable(learning_rate) else None
-    if rate is not None:
-        largest *= max(float(rate), 1.0)
-    if not largest <= FLOAT32_MAX:
-        raise ValueError(
-            f"decay={decay!r} over {n} layers gives a learning-rate factor decay**{n - 1} "
-            f"(times the learning rate) of {largest:.3g}, beyond float32 range "
-            f"({FLOAT32_MAX:.3g}): the rates would be inf; use a decay closer to 1"
-        )
-
-
-def layerwise_decay(
-    optimizer: Callable[[ScalarOrSchedule], optax.GradientTransformation],
-    learning_rate: ScalarOrSchedule,
-    decay: float,
-    layers: Sequence[str | Sequence[str]],
-    *,
-    default: str = "top",
-) -> optax.GradientTransformationExtraArgs:
-    r"""Layer-wise learning-rate decay (LLRD): lower layers get geometrically smaller rates.
-
-    Formula: with ``n`` layers ordered from the input (``k = 0``) to the output
-    (``k = n−1``), layer ``k`` trains with ``η_k = η · decay^{n−1−k}``, ``η`` the
-    ``learning_rate`` (a schedule is scaled at every step: ``η_k(t) = η(t) · decay^{n−1−k}``).
-    This is the per-group rate ``η_k`` of article 003 §2.3/§4.3 set by
-    one rule, as in the fine-tuning recipes of ELECTRA (Clark et al., 2020) and BEiT (Bao et
-    al., 2022) with ``decay`` around 0.65–0.9. ``decay > 1`` gives the lower layers the larger
-    rates, the alternative article 003 §2.3 mentions.
-
-    Built as ``partition({f"layer_{k}": optimizer(η_k)}, patterns)``: each layer gets its
-    own copy of ``optimizer`` (separate state) and its own rate, readable per label with
-    :func:`lrx.learning_rate`.
-
-    Args:
-        optimizer: factory ``learning_rate -> GradientTransformation``, e.g. ``lrx.adamw`` or
-            ``functools.partial(lrx.adamw, weight_decay=0.05)``; called once per layer.
-        learning_rate: ``η``, the top layer's rate: a float >= 0, a scalar array, an
-            :class:`lrx.Schedule` or a jittable ``count -> lr``.
-        decay: the per-layer factor, a finite float > 0 (``1`` gives every layer ``η``)
-            such that every layer's rate is finite in float32; a concrete array or a
-            tracer (``jax.vmap`` over ``decay``) is accepted, its range then unchecked.
-        layers: ``n >= 1`` entries ordered from the bottom (input) layer to the top
-            (output) layer; each is a glob pattern or a sequence of patterns (the syntax of
-            :func:`partition`), e.g. ``["embed/**", "blocks_0/**", "blocks_1/**",
-            "head/**"]``. A parameter matching several entries joins the first (lowest).
-        default: where parameters that match no entry go: ``"top"`` (default: layer
-            ``n−1``, rate ``η``), ``"bottom"`` (layer 0, rate ``η·decay^{n−1}``) or
-            ``"error"`` (``ValueError`` listing them at ``init``).
-
-    Returns:
-        A :func:`partition` transform with labels ``"layer_0"`` (bottom) ...
-        ``"layer_{n-1}"`` (top).
-
-    Example:
-        >>> import jax, jax.numpy as jnp, lrx
-        >>> params = {"embed": jnp.ones(1), "block": jnp.ones(1), "head": jnp.ones(1)}
-        >>> tx = lrx.layerwise_decay(lrx.sgd, 1.0, 0.5, ["embed", "block", "head"])
-        >>> state = tx.init(params)
-        >>> updates, state = tx.update(jax.tree.map(jnp.ones_like, params), state, params)
-        >>> {k: v.item() for k, v in updates.items()}
-        {'block': -0.5, 'embed': -0.25, 'head': -1.0}
-        >>> {k: v.item() for k, v in sorted(lrx.learning_rate(state).items())}
-        {'layer_0': 0.25, 'layer_1': 0.5, 'layer_2': 1.0}
-    """
-    if not callable(optimizer):
-        raise ValueError(
-            f"optimizer must be a callable learning_rate -> transform, got {optimizer!r}"
-        )
-    decay = check_float("decay", decay, lo=0.0, lo_open=True)
-    default = check_choice("default", default, ["top", "bottom", "error"])
-    if isinstance(layers, str) or not isinstance(layers, Sequence) or len(layers) == 0:
-        raise ValueError(
-            f"layers must be a non-empty sequence of glob patterns (bottom to top), got {layers!r}"
-        )
-    n = len(layers)
-    patterns: dict[str, str] = {}
-    for k, entry in enumerate(layers):
-        if isinstance(entry, str):
-            entry_patterns: tuple[Any, ...] = (entry,)
-        elif isinstance(entry, Sequence):
-            entry_patterns = tuple(entry)
-        else:
-            entry_patterns = ()
-        if not entry_patterns or not all(isinstance(p, str) for p in entry_patterns):
-            raise ValueError(
-                f"layers[{k}] must be a glob pattern or a non-empty sequence of them, got {entry!r}"
-            )
-        for p in entry_patterns:
-            patterns.setdefault(p, f"layer_{k}")  # first (lowest) layer wins
-    if default != "error":
-        patterns.setdefault("**", f"layer_{n - 1}" if default == "top" else "layer_0")
-    learning_rate = check_rate("learning_rate", learning_rate)  # validate eagerly
-    if static_value(decay) is not None:
-        _check_decay_range(float(decay), n, learning_rate)
-    transforms = {
-        f"layer_{k}": optimizer(_scaled(learning_rate, decay ** (n - 1 - k))) for k in range(n)
-    }
-    resolver = _PatternLabels(patterns, transforms)
-    return partition(transforms, resolver)
