@@ -319,3 +319,21 @@ def test_jit_with_hyperparameters_as_arguments_traces_once(factory, kwargs, stat
     u, _ = step(arrays(other), _grads(1), state, params)
     want, _ = factory(**rest, **arrays(other)).update(_grads(1), state, params)
     chex.assert_trees_all_close(u, want, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("factory", FACTORIES, ids=IDS)
+def test_donated_training_step(factory):
+    """A training step that donates params and state runs: no state leaf shares a buffer
+    with the params it was built from (``init`` copies what it keeps, e.g. ``x0``)."""
+    tx = factory()
+    params = _params()
+
+    def step(p, s, g):
+        u, s = tx.update(g, s, p)
+        return optax.apply_updates(p, u), s
+
+    donated = jax.jit(step, donate_argnums=(0, 1))
+    p, s = params, tx.init(params)
+    for i in range(2):
+        p, s = donated(p, s, _grads(i))
+    chex.assert_tree_all_finite(p)

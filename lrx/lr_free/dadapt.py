@@ -389,7 +389,7 @@ def dadapt_sgd(
             dlr=dlr,
             next_dlr=jnp.array(dlr, copy=True),
             s=jax.tree.map(_moment, params),
-            x0=jax.tree.map(lambda p: p.astype(state_dtype(p.dtype)), params),
+            x0=jax.tree.map(lambda p: jnp.array(p, dtype=state_dtype(p.dtype), copy=True), params),
         )
 
     def update_fn(
@@ -580,7 +580,7 @@ def dadapt_adagrad(
             next_dlr=jnp.array(dlr, copy=True),
             alphak=jax.tree.map(lambda p: _moment(p, 1e-6), params),
             sk=jax.tree.map(_moment, params),
-            x0=jax.tree.map(lambda p: p.astype(state_dtype(p.dtype)), params),
+            x0=jax.tree.map(lambda p: jnp.array(p, dtype=state_dtype(p.dtype), copy=True), params),
         )
 
     def update_fn(

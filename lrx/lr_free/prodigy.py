@@ -232,7 +232,9 @@ def prodigy(
             exp_avg=jax.tree.map(moment, params),
             exp_avg_sq=jax.tree.map(moment, params),
             s=jax.tree.map(lambda p: sl(moment(p)), params),
-            p0=jax.tree.map(lambda p: sl(p.astype(state_dtype(p.dtype))), params),
+            p0=jax.tree.map(
+                lambda p: jnp.array(sl(p), dtype=state_dtype(p.dtype), copy=True), params
+            ),
         )
 
     def update_fn(
