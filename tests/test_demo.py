@@ -28,8 +28,8 @@ pytest.importorskip("matplotlib")
 from lrx.demo import data as demo_data
 from lrx.demo.__main__ import main
 from lrx.demo.model import init_params
-from lrx.demo.report import PLOTS, SWEEP_PLOT
-from lrx.demo.runs import PLATEAU, RUNS, select_runs
+from lrx.demo.report import LR_FREE_PLOT, PLOTS, SWEEP_PLOT
+from lrx.demo.runs import LR_FREE_RUNS, PLATEAU, RUNS, select_runs
 from lrx.demo.sweep import LEARNING_RATES, SWEEP_OPTIMIZERS, select_optimizers
 from lrx.demo.train import run_one
 
@@ -217,7 +217,40 @@ def test_select_runs():
         "rmsprop",
         "adam",
         "adam_plateau",
+        "prodigy",
+        "dadapt_adam",
+        "dog",
+        "sf_sgd",
+        "sf_adamw",
     }
+    assert len(RUNS) == 17
+    assert LR_FREE_RUNS == ("prodigy", "dadapt_adam", "dog", "sf_sgd", "sf_adamw")
+    assert [r.name for r in RUNS if r.eval_params is not None] == ["sf_sgd", "sf_adamw"]
+
+
+def test_lr_free_runs_are_the_default_calls():
+    """The learning-rate-free runs ignore the rate a spec holds: their optimizer is the
+    authors' default call, e.g. ``lrx.prodigy()`` (same update as the explicit call)."""
+    import jax.numpy as jnp
+
+    by_name = {r.name: r for r in RUNS}
+    params = {"w": jnp.array([0.5, -1.0, 2.0]), "b": jnp.array([0.25])}
+    grads = {"w": jnp.array([0.1, -0.2, 0.3]), "b": jnp.array([-0.4])}
+    factories = {
+        "prodigy": lrx.prodigy,
+        "dadapt_adam": lrx.dadapt_adam,
+        "dog": lrx.dog,
+        "sf_sgd": lrx.schedule_free_sgd,
+        "sf_adamw": lrx.schedule_free_adamw,
+    }
+    for name, factory in factories.items():
+        spec = by_name[name]
+        assert spec.lr_free and spec.schedule is None and not spec.plateau, name
+        want, got = factory(), spec.make(100, 62)
+        u_want, _ = want.update(grads, want.init(params), params)
+        u_got, _ = got.update(grads, got.init(params), params)
+        for k in params:
+            np.testing.assert_array_equal(u_got[k], u_want[k], err_msg=name)
 
 
 # --------------------------------------------------------------------------- schedules
@@ -335,8 +368,51 @@ def test_quick_demo_end_to_end(tmp_path, capsys):
     assert content["runs"]["exponential"]["history"]["learning_rate"] == pytest.approx(
         [0.1, 0.095], rel=1e-5
     )
-    for name in PLOTS:
+    for name in (*PLOTS, LR_FREE_PLOT):
         assert (out / name).stat().st_size > 1000, name
+    # Learning-rate-free runs: no base rate, no schedule, the rate of every update saved;
+    # it is the rate the method picked (Prodigy starts at d0 = 1e-6 and grows, DoG moves
+    # every step), Schedule-Free's is its default rate, constant without warm-up.
+    for name in LR_FREE_RUNS:
+        run = content["runs"][name]
+        assert run["lr_free"] is True and run["base_lr"] is None, name
+        assert len(run["step_learning_rate"]) == 2 * spe, name
+        assert run["step_learning_rate"][-1] == run["history"]["learning_rate"][-1], name
+        assert run["step_learning_rate"][spe - 1] == run["history"]["learning_rate"][0], name
+    assert "step_learning_rate" not in content["runs"]["adam"]
+    prodigy = content["runs"]["prodigy"]["step_learning_rate"]
+    assert prodigy[0] == pytest.approx(1e-6) and prodigy[-1] > 1e-5
+    assert len(set(content["runs"]["dog"]["step_learning_rate"])) > spe
+    assert content["runs"]["sf_sgd"]["step_learning_rate"] == pytest.approx([1.0] * 2 * spe)
+    assert content["runs"]["sf_adamw"]["step_learning_rate"] == pytest.approx([0.0025] * 2 * spe)
+
+
+def test_schedule_free_run_evaluates_at_x():
+    """The Schedule-Free runs compute their validation metrics at the evaluation iterate
+    ``x = schedule_free_eval_params(state, y)``, not at the trained ``y``: recompute both
+    from the epoch function's outputs."""
+    import jax
+    import jax.numpy as jnp
+
+    from lrx.demo.model import apply, cross_entropy
+    from lrx.demo.train import make_epoch_fn
+
+    data = _tiny_dataset(n_train=128, n_val=100)
+    spec = next(r for r in RUNS if r.name == "sf_adamw")
+    graphdef, params = init_params(0)
+    tx = spec.make(1, 2)
+    epoch = make_epoch_fn(
+        graphdef, tx, batch_size=64, steps_per_epoch=2, plateau=False, eval_params=spec.eval_params
+    )
+    arrays = [jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_val, data.y_val)]
+    state = jax.tree.map(jnp.copy, tx.init(params))
+    y, state, metrics = epoch(params, state, jax.random.key(0), *arrays)
+    x = lrx.schedule_free_eval_params(state, y)
+    at_x = float(cross_entropy(apply(graphdef, x, arrays[2]), arrays[3]))
+    at_y = float(cross_entropy(apply(graphdef, y, arrays[2]), arrays[3]))
+    assert abs(at_x - at_y) > 1e-4, "x and y should differ after two updates"
+    np.testing.assert_allclose(float(metrics["val_loss"]), at_x, rtol=1e-5)
+    np.testing.assert_allclose(metrics["step_learning_rate"], [0.0025, 0.0025], rtol=1e-6)
 
 
 # --------------------------------------------------------------------------- --sweep

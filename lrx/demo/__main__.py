@@ -8,7 +8,9 @@ Usage::
 Trains article 002's 784-128-10 MLP on MNIST once per configuration of
 :mod:`lrx.demo.runs` (same data, same initialisation, same batch order), prints a table
 of final/best validation accuracy, minimum validation loss and its epoch, and wall time,
-and writes ``results.json`` and five PNG plots to ``--out``.
+and writes ``results.json`` and five PNG plots to ``--out``, a sixth (``effective_lr.png``,
+the rate each learning-rate-free method picks at every update) when the runs include
+Prodigy, D-Adapt Adam, DoG or Schedule-Free.
 
 With ``--sweep``: SGD, AdaGrad, RMSprop and Adam each over 16 log-spaced learning rates
 (1e-4 to 1), one ``jax.jit(jax.vmap(train))`` program per optimizer
@@ -52,9 +54,10 @@ def _build_parser() -> argparse.ArgumentParser:
         prog="python -m lrx.demo",
         description=(
             "Compare learning-rate schedules (constant, StepLR, ExponentialLR, cosine, "
-            "ReduceLROnPlateau, cyclical, one-cycle, warmup-stable-decay) and adaptive "
-            "optimizers (AdaGrad, RMSprop, Adam, Adam+plateau) on MNIST with a 784-128-10 "
-            "MLP, as in article 002."
+            "ReduceLROnPlateau, cyclical, one-cycle, warmup-stable-decay), adaptive "
+            "optimizers (AdaGrad, RMSprop, Adam, Adam+plateau) and learning-rate-free ones "
+            "at their defaults (Prodigy, D-Adapt Adam, DoG, Schedule-Free SGD and AdamW) "
+            "on MNIST with a 784-128-10 MLP, as in article 002."
         ),
     )
     p.add_argument(
@@ -88,7 +91,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--runs",
         default=None,
         help="comma-separated subset of runs (default: all): constant, step, exponential, "
-        "cosine, plateau, cyclical, one_cycle, wsd, adagrad, rmsprop, adam, adam_plateau; "
+        "cosine, plateau, cyclical, one_cycle, wsd, adagrad, rmsprop, adam, adam_plateau, "
+        "prodigy, dadapt_adam, dog, sf_sgd, sf_adamw; "
         "with --sweep: sgd, adagrad, rmsprop, adam",
     )
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")

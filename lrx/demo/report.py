@@ -11,11 +11,12 @@ from typing import Any
 import numpy as np
 
 import lrx
-from lrx.demo.runs import RunSpec
+from lrx.demo.runs import ADAPTIVE_LR, SGD_LR, RunSpec
 from lrx.demo.sweep import SweepResult
 from lrx.demo.train import RunResult
 
 __all__ = [
+    "LR_FREE_PLOT",
     "PLOTS",
     "SWEEP_PLOT",
     "format_sweep_table",
@@ -33,6 +34,7 @@ PLOTS = (
     "val_accuracy.png",
     "learning_rate.png",
 )
+LR_FREE_PLOT = "effective_lr.png"  # written when the runs include learning-rate-free ones
 
 
 def format_table(results: Sequence[RunResult]) -> str:
@@ -86,10 +88,12 @@ def write_results(
 ) -> dict[str, Any]:
     """Write ``results.json`` and return its content.
 
-    Layout: ``{"config": {...}, "runs": {name: {"label", "optimizer", "schedule",
-    <summary fields>, "history": {metric: [per-epoch values]}}}}``; ``schedule`` is the
-    schedule's ``to_config()`` (per step) or null for plateau runs; non-finite numbers are
-    written as null.
+    Layout: ``{"config": {...}, "runs": {name: {"label", "base_lr", "plateau", "lr_free",
+    "schedule", <summary fields>, "history": {metric: [per-epoch values]}}}}``;
+    ``schedule`` is the schedule's ``to_config()`` (per step) or null for plateau and
+    learning-rate-free runs; ``base_lr`` is null for scheduled and learning-rate-free runs;
+    learning-rate-free runs also have ``step_learning_rate`` (the rate each update
+    applied). Non-finite numbers are written as null.
     """
     epochs, spe = config["epochs"], config["steps_per_epoch"]
     runs: dict[str, Any] = {}
@@ -99,12 +103,15 @@ def write_results(
         }
         runs[r.name] = {
             "label": r.label,
-            "base_lr": None if spec.schedule else spec.base_lr,
+            "base_lr": None if spec.schedule or spec.lr_free else spec.base_lr,
             "plateau": spec.plateau,
+            "lr_free": spec.lr_free,
             "schedule": spec.schedule_config(epochs, spe),
             **summary,
             "history": {k: [_json_float(v) for v in vs] for k, vs in r.history.items()},
         }
+        if spec.lr_free:
+            runs[r.name]["step_learning_rate"] = [_json_float(v) for v in r.step_learning_rate]
     content = {"config": config, "runs": runs}
     with open(path, "w", encoding="utf-8") as f:
         json.dump(content, f, indent=1)
@@ -113,7 +120,7 @@ def write_results(
 
 
 def _recolor(fig: Any) -> None:
-    # lrx.plot.curves cycles through 10 colours; the demo has 12 runs: give lines 11+ a
+    # lrx.plot.curves cycles through 10 colours; the demo has 17 runs: give lines 11+ a
     # dashed style so that every run stays distinguishable.
     for ax in fig.axes:
         for i, line in enumerate(ax.get_lines()):
@@ -136,7 +143,10 @@ def write_plots(
       drawn with :func:`lrx.plot.schedules` (x axis in epochs: update / steps_per_epoch);
     * ``train_loss.png``, ``val_loss.png``, ``val_accuracy.png``, ``learning_rate.png``:
       the per-epoch histories of every run, drawn with :func:`lrx.plot.curves` (losses and
-      learning rates on a log axis).
+      learning rates on a log axis);
+    * ``effective_lr.png`` (:data:`LR_FREE_PLOT`, only when learning-rate-free runs are
+      among ``specs``): the rate each of them applied at every update
+      (:func:`write_effective_lr_plot`).
     """
     from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -170,7 +180,71 @@ def write_plots(
             _zoom_past_warmup(fig.axes[0], [r.history[metric] for r in results])
         _recolor(fig)
         paths.append(_save(fig, out_dir, f"{metric}.png"))
+    if any(s.lr_free for s in specs):
+        paths.append(write_effective_lr_plot(out_dir, results, specs, steps_per_epoch))
     return paths
+
+
+def write_effective_lr_plot(
+    out_dir: str,
+    results: Sequence[RunResult],
+    specs: Sequence[RunSpec],
+    steps_per_epoch: int,
+) -> str:
+    """``effective_lr.png``: the learning rate each learning-rate-free run picked.
+
+    One line per run with ``lr_free``: the rate of every update as ``lrx.learning_rate``
+    reads it (Prodigy and D-Adapt: ``d`` times the rate 1; DoG: ``eta``; Schedule-Free: the
+    rate in force, constant without warm-up), against the update, both axes logarithmic
+    (the estimates move most in the first epoch; thin lines mark epochs 1, 10, 100). Dotted
+    horizontal lines mark the tuned constant rates of the other runs (SGD 0.1, Adam 0.001),
+    the scale each method should be compared with. The return value is the path.
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots()
+    for i, (r, spec) in enumerate(zip(results, specs, strict=True)):
+        if not spec.lr_free:
+            continue
+        y = np.asarray(r.step_learning_rate, np.float64)
+        x = np.arange(1, len(y) + 1)
+        y = np.where(np.isfinite(y) & (y > 0), y, np.nan)
+        ax.plot(x, y, color=f"C{i % 10}", lw=1.2, label=r.label)
+    for rate, text in ((SGD_LR, "SGD's tuned 0.1"), (ADAPTIVE_LR, "Adam's tuned 0.001")):
+        ax.axhline(rate, color="grey", lw=0.8, ls=":")
+        ax.annotate(
+            text,
+            (1.0, rate),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 3),
+            textcoords="offset points",
+            ha="right",
+            fontsize="x-small",
+            color="grey",
+        )
+    for e in (1, 10, 100):  # epoch boundaries, to read the log axis in epochs
+        if e * steps_per_epoch <= max((len(r.step_learning_rate) for r in results), default=0):
+            ax.axvline(e * steps_per_epoch, color="grey", lw=0.8, ls="--", alpha=0.7)
+            ax.annotate(
+                f"epoch {e}",
+                (e * steps_per_epoch, 1.0),
+                xycoords=("data", "axes fraction"),
+                xytext=(-2, -4),
+                textcoords="offset points",
+                ha="right",
+                va="top",
+                rotation=90,
+                fontsize="x-small",
+                color="grey",
+            )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(f"update (log scale; {steps_per_epoch} updates per epoch)")
+    ax.set_ylabel("learning rate applied (lrx.learning_rate)")
+    ax.set_title("the learning rate each learning-rate-free method picks, per update")
+    ax.legend(fontsize="x-small", loc="lower right")
+    ax.grid(True, which="major", alpha=0.3)
+    return _save(fig, out_dir, LR_FREE_PLOT)
 
 
 def _zoom_past_warmup(ax: Any, series: Sequence[Sequence[float]]) -> None:

@@ -1,4 +1,4 @@
-"""The twelve optimizer / schedule configurations the demo compares.
+"""The seventeen optimizer / schedule configurations the demo compares.
 
 Article 002 (its five essential schedulers) trains its MNIST MLP
 with SGD at 0.1 under five schedulers whose numbers are *per epoch*:
@@ -18,19 +18,26 @@ plus its closing suggestion, Adam with plateau reduction.
 
 Plateau runs (``plateau=True``) are ``lrx.chain(base, lrx.reduce_on_plateau(...))``; the
 training loop calls ``lrx.observe(opt_state, val_loss)`` after every epoch.
+
+Five more runs answer "can I not choose a learning rate?": Prodigy, D-Adapt Adam and DoG,
+which estimate their own step size, and Schedule-Free SGD and AdamW, which need no schedule;
+all five at their authors' default call (``lrx.prodigy()``, ...; ``lr_free=True``). The
+training loop reads the rate each picks with ``lrx.learning_rate(opt_state)`` after every
+update. Schedule-Free trains the iterate ``y`` and is evaluated at ``x``
+(``eval_params=lrx.schedule_free_eval_params``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 import optax
 
 import lrx
 
-__all__ = ["RUNS", "RunSpec", "select_runs"]
+__all__ = ["LR_FREE_RUNS", "RUNS", "RunSpec", "select_runs"]
 
 SGD_LR = 0.1  # article 002's SGD learning rate
 ADAPTIVE_LR = 1e-3  # torch / Keras default for RMSprop and Adam
@@ -61,6 +68,10 @@ class RunSpec:
         base_lr: the constant rate used when ``schedule`` is None.
         plateau: wrap with ``lrx.reduce_on_plateau(**PLATEAU)`` and observe the
             validation loss after each epoch.
+        lr_free: the optimizer is called at its defaults and picks its own rate
+            (``optimizer`` ignores its argument; ``base_lr`` is not used).
+        eval_params: ``(opt_state, params) -> params`` to evaluate (the validation metrics)
+            instead of the trained params, e.g. ``lrx.schedule_free_eval_params``.
     """
 
     name: str
@@ -69,6 +80,8 @@ class RunSpec:
     schedule: Callable[[int, int], lrx.Schedule] | None = None
     base_lr: float = SGD_LR
     plateau: bool = False
+    lr_free: bool = False
+    eval_params: Callable[[Any, Any], Any] | None = None
 
     def make(self, epochs: int, steps_per_epoch: int) -> optax.GradientTransformation:
         """The optimizer for ``epochs`` epochs of ``steps_per_epoch`` updates."""
@@ -111,6 +124,40 @@ def _wsd(epochs: int, spe: int) -> lrx.Schedule:
     )
 
 
+def _defaults(
+    factory: Callable[[], optax.GradientTransformation],
+) -> Callable[[lrx.ScalarOrSchedule], optax.GradientTransformation]:
+    # A learning-rate-free run: the authors' default call, whatever rate the spec holds.
+    def make(_: lrx.ScalarOrSchedule) -> optax.GradientTransformation:
+        return factory()
+
+    return make
+
+
+def _prodigy() -> optax.GradientTransformation:
+    return lrx.prodigy()
+
+
+def _dadapt_adam() -> optax.GradientTransformation:
+    return lrx.dadapt_adam()
+
+
+def _dog() -> optax.GradientTransformation:
+    return lrx.dog()
+
+
+def _schedule_free_sgd() -> optax.GradientTransformation:
+    return lrx.schedule_free_sgd()
+
+
+def _schedule_free_adamw() -> optax.GradientTransformation:
+    return lrx.schedule_free_adamw()
+
+
+def _schedule_free_eval(opt_state: Any, params: Any) -> Any:
+    return lrx.schedule_free_eval_params(opt_state, params)
+
+
 RUNS: tuple[RunSpec, ...] = (
     RunSpec(
         "constant",
@@ -128,7 +175,7 @@ RUNS: tuple[RunSpec, ...] = (
         "exponential",
         "SGD, ExponentialLR 0.1 x 0.95/epoch",
         _sgd,
-        lambda e, spe: lrx.per_epoch(lrx.exponential_decay(SGD_LR, gamma=0.95), spe),
+        lambda e, spe: lrx.per_epoch(lrx.exponential_decay(SGD_LR, 1, 0.95), spe),
     ),
     RunSpec(
         "cosine",
@@ -170,7 +217,31 @@ RUNS: tuple[RunSpec, ...] = (
         base_lr=ADAPTIVE_LR,
         plateau=True,
     ),
+    RunSpec("prodigy", "Prodigy, defaults (no rate chosen)", _defaults(_prodigy), lr_free=True),
+    RunSpec(
+        "dadapt_adam",
+        "D-Adapt Adam, defaults (no rate chosen)",
+        _defaults(_dadapt_adam),
+        lr_free=True,
+    ),
+    RunSpec("dog", "DoG, defaults (no rate chosen)", _defaults(_dog), lr_free=True),
+    RunSpec(
+        "sf_sgd",
+        "Schedule-Free SGD, defaults (1.0, no schedule), eval at x",
+        _defaults(_schedule_free_sgd),
+        lr_free=True,
+        eval_params=_schedule_free_eval,
+    ),
+    RunSpec(
+        "sf_adamw",
+        "Schedule-Free AdamW, defaults (0.0025, no schedule), eval at x",
+        _defaults(_schedule_free_adamw),
+        lr_free=True,
+        eval_params=_schedule_free_eval,
+    ),
 )
+
+LR_FREE_RUNS: tuple[str, ...] = tuple(r.name for r in RUNS if r.lr_free)
 
 
 def select_runs(names: str | None) -> tuple[RunSpec, ...]:

@@ -6,10 +6,13 @@ Per epoch, inside a single ``jax.jit`` (params and optimizer state donated):
    into ``steps_per_epoch`` batches of ``batch_size`` (the remainder is dropped; a
    different remainder each epoch);
 2. ``lax.scan`` over the batches: gradient of the mean cross-entropy, ``tx.update``,
-   ``lrx.apply_updates``;
+   ``lrx.apply_updates``, and the rate that update applied, ``lrx.learning_rate(opt_state)``
+   (for the learning-rate-free runs, the rate the method picked);
 3. read the learning rate in force with ``lrx.learning_rate(opt_state)``;
-4. evaluate on the validation set and, for plateau runs, ``lrx.observe(opt_state,
-   val_loss)`` (torch's ``scheduler.step(val_loss)`` between epochs).
+4. evaluate on the validation set (Schedule-Free runs: at the evaluation iterate
+   ``x = lrx.schedule_free_eval_params(opt_state, params)``, training goes on from ``y``)
+   and, for plateau runs, ``lrx.observe(opt_state, val_loss)`` (torch's
+   ``scheduler.step(val_loss)`` between epochs).
 
 The same seed gives the same initial parameters and the same batch order for every run,
 so the runs differ only in their optimizer. Results are deterministic for a given seed.
@@ -47,6 +50,8 @@ class RunResult:
         history: per-epoch lists ``train_loss`` (mean over the epoch's batches),
             ``val_loss``, ``val_accuracy`` and ``learning_rate`` (the global rate used by
             the epoch's last update, plateau scale included).
+        step_learning_rate: the rate every update applied (``lrx.learning_rate`` after
+            each update), ``epochs * steps_per_epoch`` values.
         wall_s: wall-clock seconds of the run, compilation included.
     """
 
@@ -54,6 +59,7 @@ class RunResult:
     label: str
     history: dict[str, list[float]] = field(default_factory=dict)
     wall_s: float = 0.0
+    step_learning_rate: list[float] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """Final and best validation accuracy, minimum validation loss and its epoch (1-based)."""
@@ -81,11 +87,14 @@ def make_epoch_fn(
     batch_size: int,
     steps_per_epoch: int,
     plateau: bool,
+    eval_params: Callable[[Any, Any], Any] | None = None,
 ) -> Callable[..., tuple[Any, Any, dict[str, jax.Array]]]:
     """A jitted ``epoch(params, opt_state, key, x_train, y_train, x_val, y_val)``.
 
     Returns ``(params, opt_state, metrics)`` with ``metrics`` a dict of float32 scalars
-    (:data:`METRICS`). ``params`` and ``opt_state`` are donated.
+    (:data:`METRICS`) plus ``step_learning_rate``, the float32 rate of each of the epoch's
+    updates. ``params`` and ``opt_state`` are donated. ``eval_params(opt_state, params)``,
+    when given, are the params the validation metrics use.
     """
 
     def loss_fn(params: Any, x: jax.Array, y: jax.Array) -> jax.Array:
@@ -93,12 +102,13 @@ def make_epoch_fn(
 
     Carry = tuple[Any, Any, jax.Array, jax.Array]  # params, opt_state, x_train, y_train
 
-    def step(carry: Carry, idx: jax.Array) -> tuple[Carry, jax.Array]:
+    def step(carry: Carry, idx: jax.Array) -> tuple[Carry, tuple[jax.Array, jax.Array]]:
         params, opt_state, x_train, y_train = carry
         loss, grads = jax.value_and_grad(loss_fn)(params, x_train[idx], y_train[idx])
         updates, opt_state = tx.update(grads, opt_state, params)
         params = lrx.apply_updates(params, updates)
-        return (params, opt_state, x_train, y_train), loss
+        lr = jnp.asarray(lrx.learning_rate(opt_state), jnp.float32)
+        return (params, opt_state, x_train, y_train), (loss, lr)
 
     def epoch(
         params: Any,
@@ -112,11 +122,12 @@ def make_epoch_fn(
         n = x_train.shape[0]
         perm = jax.random.permutation(key, n)[: steps_per_epoch * batch_size]
         batches = perm.reshape(steps_per_epoch, batch_size)
-        (params, opt_state, _, _), losses = jax.lax.scan(
+        (params, opt_state, _, _), (losses, step_lrs) = jax.lax.scan(
             step, (params, opt_state, x_train, y_train), batches
         )
         lr = jnp.asarray(lrx.learning_rate(opt_state), jnp.float32)
-        logits = apply(graphdef, params, x_val)
+        evaluated = params if eval_params is None else eval_params(opt_state, params)
+        logits = apply(graphdef, evaluated, x_val)
         val_loss = cross_entropy(logits, y_val)
         if plateau:
             opt_state = lrx.observe(opt_state, val_loss)
@@ -125,6 +136,7 @@ def make_epoch_fn(
             "val_loss": val_loss,
             "val_accuracy": accuracy(logits, y_val),
             "learning_rate": lr,
+            "step_learning_rate": step_lrs,
         }
         return params, opt_state, metrics
 
@@ -159,7 +171,12 @@ def run_one(
     graphdef, params = init_params(seed)
     tx = spec.make(epochs, steps_per_epoch)
     epoch_fn = make_epoch_fn(
-        graphdef, tx, batch_size=batch_size, steps_per_epoch=steps_per_epoch, plateau=spec.plateau
+        graphdef,
+        tx,
+        batch_size=batch_size,
+        steps_per_epoch=steps_per_epoch,
+        plateau=spec.plateau,
+        eval_params=spec.eval_params,
     )
     arrays = [jnp.asarray(a) for a in (data.x_train, data.y_train, data.x_val, data.y_val)]
     key = jax.random.key(seed)
@@ -168,7 +185,9 @@ def run_one(
     from tqdm.auto import tqdm
 
     start = time.perf_counter()
-    opt_state = tx.init(params)
+    # A state may hold the initial params themselves (x0 of DoG, z of Schedule-Free): copy
+    # it, since the epoch donates params and state and a buffer cannot be donated twice.
+    opt_state = jax.tree.map(jnp.copy, tx.init(params))
     bar = tqdm(range(epochs), desc=f"{spec.name:>12}", disable=not progress, leave=True)
     with warnings.catch_warnings():
         # On backends that cannot reuse donated buffers (some CPU builds) jax warns once
@@ -178,7 +197,11 @@ def run_one(
             params, opt_state, metrics = epoch_fn(
                 params, opt_state, jax.random.fold_in(key, e), *arrays
             )
-            host = {k: float(v) for k, v in jax.device_get(metrics).items()}
+            fetched = jax.device_get(metrics)
+            result.step_learning_rate.extend(
+                float(v) for v in np.asarray(fetched.pop("step_learning_rate"))
+            )
+            host = {k: float(v) for k, v in fetched.items()}
             for k in METRICS:
                 result.history[k].append(host[k])
             bar.set_postfix(
