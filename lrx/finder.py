@@ -585,6 +585,10 @@ def find_lr(
             leaf that is not an array; when ``loss_fn`` does not return a real scalar
             (e.g. a complex loss).
 
+    References:
+        Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017 (the LR range
+            test).
+
     Example:
         >>> import jax.numpy as jnp, numpy as np, lrx
         >>> rng = np.random.default_rng(0)

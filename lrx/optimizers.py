@@ -101,6 +101,9 @@ def sgd(
     Returns:
         A ``GradientTransformationExtraArgs`` (an ``optax.chain``).
 
+    References:
+        Robbins & Monro, "A Stochastic Approximation Method", Ann. Math. Statist. 22 (1951).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> opt = lrx.sgd(0.1, 0.9)  # optax.sgd(0.1, 0.9)
@@ -138,6 +141,9 @@ def adagrad(
         initial_accumulator_value: ``G_0`` >= 0 (default 0.1).
         eps: >= 0 (default 1e-7).
         eps_in_sqrt: keyword-only, add ``eps`` inside the root (default ``True``).
+
+    References:
+        Duchi, Hazan & Singer, JMLR 12 (2011).
 
     Example:
         >>> import jax.numpy as jnp, lrx
@@ -187,6 +193,9 @@ def rmsprop(
         momentum: in ``[0, 1]``, or ``None`` for no buffer (default ``None``).
         nesterov: Nesterov momentum (default ``False``); needs ``momentum > 0``.
 
+    References:
+        Tieleman & Hinton, COURSERA lecture 6.5 (2012).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> opt = lrx.rmsprop(0.1, 0.75, 0.0)
@@ -234,6 +243,9 @@ def adam(
             0.999, 1e-8, 0.0, None).
         nesterov, amsgrad, bias_correction: keyword-only, as :func:`lrx.scale_by_adam`
             (defaults False, False, True).
+
+    References:
+        Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
 
     Example:
         >>> import jax.numpy as jnp, lrx
@@ -286,6 +298,9 @@ def adamw(
         mask: a pytree of bools like the params (or a callable ``params -> mask``) selecting
             the parameters to decay; ``None`` decays all (default).
         nesterov, amsgrad: keyword-only, as :func:`lrx.scale_by_adam` (default False).
+
+    References:
+        Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019.
 
     Example:
         >>> import jax.numpy as jnp, lrx

@@ -84,6 +84,9 @@ def cosine_annealing(init_value: Hyper, T_max: int, eta_min: Hyper = 0.0) -> Sch
         T_max: updates until ``eta_min`` is reached; integer >= 1.
         eta_min: the floor; finite, >= 0. Default 0.0.
 
+    References:
+        Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
+
     Example:
         >>> import lrx
         >>> s = lrx.cosine_annealing(1.0, T_max=4)
@@ -192,6 +195,9 @@ def cosine_warm_restarts(
             or None (unlimited). Default None.
         k_decay: the k-decay exponent ``k`` (Zhang & Li 2020, arXiv:2004.05909), > 0.
             Default 1.0 (plain cosine).
+
+    References:
+        Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
 
     Example:
         >>> import lrx

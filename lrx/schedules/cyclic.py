@@ -172,6 +172,9 @@ def cyclical(
             ``"triangular"``.
         gamma: the per-update amplitude factor of ``"exp_range"``, in (0, 1]. Default 1.0.
 
+    References:
+        Smith, "Cyclical Learning Rates for Training Neural Networks", WACV 2017.
+
     Example:
         >>> import lrx
         >>> lrx.cyclical(0.0, 1.0, step_size_up=2).values(6).tolist()
@@ -434,6 +437,12 @@ def one_cycle(
         final_div_factor: ``initial / final``, > 0. Default 1e4.
         three_phase: add a symmetric way back down to ``initial`` before the final
             annealing (fastai's original policy). Default False.
+
+    References:
+        Smith & Topin, "Super-Convergence: Very Fast Training of Neural Networks Using Large
+            Learning Rates", 2019.
+        Smith, "A disciplined approach to neural network hyper-parameters: Part 1", arXiv:1803.09820
+            (2018).
 
     Example:
         >>> import lrx

@@ -625,6 +625,9 @@ def inverse_sqrt(peak_value: Hyper, warmup_steps: int, *, timescale: int | None 
         timescale: ``tau``, how slowly the decay goes; integer >= 1. Default None
             (``= warmup_steps``); stored resolved.
 
+    References:
+        Vaswani et al., "Attention Is All You Need", NeurIPS 2017.
+
     Example:
         >>> import lrx
         >>> lrx.inverse_sqrt(1.0, warmup_steps=4).values(6).tolist()

@@ -144,6 +144,10 @@ def warmup(
         prefix: shift the schedule by ``W`` (True) or overwrite its first ``W`` values
             (False). Default True.
 
+    References:
+        Goyal et al., "Accurate, Large Minibatch SGD: Training ImageNet in 1 Hour", arXiv:1706.02677
+            (2017).
+
     Example:
         >>> import lrx
         >>> lrx.warmup(lrx.constant(1.0), warmup_steps=4).values(6).tolist()
@@ -414,6 +418,10 @@ def warmup_stable_decay(
         warmup_shape: ``"linear"``, ``"cosine"``, ``"sqrt"`` or ``"exponential"``.
             Default ``"linear"``.
         num_cycles: ``c`` of the cosine decay, > 0. Default 0.5.
+
+    References:
+        Hu et al., "MiniCPM: Unveiling the Potential of Small Language Models with Scalable Training
+            Strategies", arXiv:2404.06395 (2024).
 
     Example:
         >>> import lrx

@@ -100,6 +100,10 @@ def scale_by_adagrad(
         A ``GradientTransformation`` with state :class:`ScaleByAdagradState` (or
         :class:`ScaleByAdagradCountState` when ``eps`` is a schedule).
 
+    References:
+        Duchi, Hazan & Singer, "Adaptive Subgradient Methods for Online Learning and Stochastic
+            Optimization", JMLR 12 (2011).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> tx = lrx.scale_by_adagrad(0.0, eps=0.0)

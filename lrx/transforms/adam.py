@@ -139,6 +139,11 @@ def scale_by_adam(
         A ``GradientTransformation`` with state :class:`ScaleByAdamState` or
         :class:`ScaleByAmsgradState`.
 
+    References:
+        Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015.
+        Dozat, "Incorporating Nesterov Momentum into Adam", ICLR 2016 workshop (NAdam).
+        Reddi, Kale & Kumar, "On the Convergence of Adam and Beyond", ICLR 2018 (AMSGrad).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> tx = lrx.scale_by_adam(eps=0.0)

@@ -218,8 +218,8 @@ def skip_nonfinite(
     in chunks that hold the same mix of gradients, updates and state (so XLA compiles one
     kernel for all of them), and reduces each sum once; the state is committed by
     ``lax.cond`` in groups of 64 leaves and the updates are zeroed by a select. Compile
-    time grows with the number of leaves as the unguarded transform's does: 1.6–1.9x
-    Adam's up to a few hundred leaves, 2.0–2.2x at 1,000–5,000 (see the benchmarks page).
+    time grows with the number of leaves as the unguarded transform's does (measured
+    against Adam's on the benchmarks page).
 
     lrx never raises inside jit: to stop a run that keeps producing non-finite gradients,
     pass ``max_consecutive`` and check ``state.limit_hit`` on the host (e.g. every ``k`` steps).

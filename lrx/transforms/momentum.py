@@ -114,6 +114,12 @@ def scale_by_momentum(
     Returns:
         A ``GradientTransformation`` with state :class:`ScaleByMomentumState`.
 
+    References:
+        Polyak, "Some methods of speeding up the convergence of iteration methods", USSR Comput.
+            Math. and Math. Phys. (1964).
+        Sutskever, Martens, Dahl & Hinton, "On the importance of initialization and momentum in deep
+            learning", ICML 2013 (Nesterov).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> tx = lrx.scale_by_momentum(0.5)

@@ -123,6 +123,12 @@ def scale_by_rms(
         A ``GradientTransformation`` with state :class:`ScaleByRmsState` or
         :class:`ScaleByRmsCenteredState`.
 
+    References:
+        Tieleman & Hinton, "Lecture 6.5 — RMSprop", COURSERA: Neural Networks for Machine Learning
+            (2012).
+        Graves, "Generating Sequences With Recurrent Neural Networks", arXiv:1308.0850 (2013)
+            (centered).
+
     Example:
         >>> import jax.numpy as jnp, lrx
         >>> tx = lrx.scale_by_rms(0.75, eps=0.0)
