@@ -37,9 +37,6 @@ GROWTH = pytest.mark.xfail(
     raises=ValueError,
     reason="decay_rate > 1 without end_value reaches inf in float32: lrx needs the cap",
 )
-EXPONENT = pytest.mark.xfail(
-    strict=True, raises=ValueError, reason="the cosine exponent is not in lrx's cosine yet"
-)
 INT32 = pytest.mark.xfail(strict=True, raises=ValueError, reason="lrx step counts fit int32")
 
 
@@ -226,7 +223,6 @@ def test_cosine_decay_count_greater_count(alpha):
     np.testing.assert_allclose(0.1 * mult, _values(schedule_fn, 12), atol=1e-3)
 
 
-@EXPONENT
 def test_cosine_decay_with_exponent():
     schedule_fn = jax.jit(
         _schedule.cosine_decay_schedule(init_value=0.1, decay_steps=100, alpha=0.0, exponent=2)
@@ -290,7 +286,6 @@ def test_warmup_cosine_with_exponent():
     np.testing.assert_allclose(output, np.array(want), rtol=1e-6, atol=1e-8)
 
 
-@NEGATIVE
 def test_warmup_cosine_zero_peak_value():
     schedule_fn = jax.jit(
         _schedule.warmup_cosine_decay_schedule(
@@ -306,7 +301,6 @@ def test_warmup_cosine_zero_peak_value():
     np.testing.assert_allclose(output, np.array([0.2, 0.16, 0.0, 0.0, 0.0]), rtol=1e-6, atol=1e-8)
 
 
-@EXPONENT
 def test_warmup_cosine_monotonicity_and_exponent_ordering():
     kw = dict(init_value=0.0, peak_value=1.0, warmup_steps=5, decay_steps=25, end_value=0.1)
     regular = _schedule.warmup_cosine_decay_schedule(**kw, exponent=1.0)

@@ -25,6 +25,7 @@ __all__ = [
     "bound",
     "check_bound",
     "check_divisor",
+    "check_exponent",
     "check_gamma",
     "check_sorted_ints",
     "check_static",
@@ -32,6 +33,7 @@ __all__ = [
     "floordiv",
     "int_count",
     "power",
+    "raise_to",
     "set_field",
 ]
 
@@ -86,6 +88,18 @@ def power(gamma: Any, x: jax.Array) -> jax.Array:
             return jnp.ones_like(x)
         return jnp.exp(x * math.log(g))
     return jnp.exp(x * jnp.log(as_f32(gamma)))
+
+
+def raise_to(frac: jax.Array, exponent: Any) -> jax.Array:
+    """``frac ** exponent`` (optax's cosine ``exponent``); ``frac`` itself for a concrete 1."""
+    if not is_traced(exponent) and static_value(exponent) == 1.0:
+        return frac
+    return jnp.power(frac, as_f32(exponent))
+
+
+def check_exponent(value: Any) -> Any:
+    """optax's cosine ``exponent``: a finite number > 0 (the curve stays within its ends)."""
+    return check_float("exponent", value, lo=0.0, lo_open=True)
 
 
 def cos_frac(remaining: jax.Array, length: Any) -> jax.Array:

@@ -14,7 +14,17 @@ import jax.numpy as jnp
 from lrx._types import Hyper
 from lrx._validate import check_bool, check_float, check_int, static_value
 from lrx.schedules._base import Schedule
-from lrx.schedules._common import as_f32, bound, check_static, cos_frac, int_count, power, set_field
+from lrx.schedules._common import (
+    as_f32,
+    bound,
+    check_exponent,
+    check_static,
+    cos_frac,
+    int_count,
+    power,
+    raise_to,
+    set_field,
+)
 from lrx.schedules._config import register, static_field
 from lrx.schedules._restarts import (
     Restarts,
@@ -38,16 +48,18 @@ def _power_frac(pos: jax.Array, length: jax.Array, k: Any) -> jax.Array:
 
 @register("cosine_annealing")
 class CosineAnnealing(Schedule):
-    """``eta_min + (init_value - eta_min) * (1 + cos(pi * min(t, T_max) / T_max)) / 2``."""
+    """``eta_min + (init_value - eta_min) * ((1 + cos(pi * min(t, T_max) / T_max)) / 2)^e``."""
 
     init_value: Hyper
     T_max: int
     eta_min: Hyper = 0.0
+    exponent: Hyper = 1.0
 
     def __post_init__(self) -> None:
         set_field(self, "init_value", check_float("init_value", self.init_value, lo=0.0))
         set_field(self, "T_max", check_int("T_max", self.T_max, lo=1))
         set_field(self, "eta_min", check_float("eta_min", self.eta_min, lo=0.0))
+        set_field(self, "exponent", check_exponent(self.exponent))
 
     def _max_value(self) -> float | None:
         return bound(self.init_value, self.eta_min)
@@ -55,7 +67,8 @@ class CosineAnnealing(Schedule):
     def _from_done(self, done: jax.Array) -> jax.Array:
         total = jnp.asarray(self.T_max).astype(jnp.float32)
         init, low = as_f32(self.init_value), as_f32(self.eta_min)
-        return cast(jax.Array, low + (init - low) * cos_frac(total - done, total))
+        frac = raise_to(cos_frac(total - done, total), self.exponent)
+        return cast(jax.Array, low + (init - low) * frac)
 
     def _value(self, t: jax.Array) -> jax.Array:
         return self._from_done(jnp.clip(t, 0.0, jnp.asarray(self.T_max).astype(jnp.float32)))
@@ -66,7 +79,9 @@ class CosineAnnealing(Schedule):
         return self._from_done(done.astype(jnp.float32))
 
 
-def cosine_annealing(init_value: Hyper, T_max: int, eta_min: Hyper = 0.0) -> Schedule:
+def cosine_annealing(
+    init_value: Hyper, T_max: int, eta_min: Hyper = 0.0, *, exponent: Hyper = 1.0
+) -> Schedule:
     """Cosine annealing from ``init_value`` to ``eta_min`` over ``T_max`` updates, then held.
 
     Formula (article 003 §4.2 "Cosine Annealing", closed form with ``eta_max = init_value``):
@@ -83,6 +98,8 @@ def cosine_annealing(init_value: Hyper, T_max: int, eta_min: Hyper = 0.0) -> Sch
         init_value: the value at ``t = 0`` (``eta_max``); finite, >= 0.
         T_max: updates until ``eta_min`` is reached; integer >= 1.
         eta_min: the floor; finite, >= 0. Default 0.0.
+        exponent: ``e``, the cosine factor ``(1 + cos(...)) / 2`` is raised to it (optax's
+            ``cosine_decay_schedule(exponent=)``); > 0. Default 1.0 (the article's curve).
 
     References:
         Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts", ICLR 2017.
@@ -93,7 +110,7 @@ def cosine_annealing(init_value: Hyper, T_max: int, eta_min: Hyper = 0.0) -> Sch
         >>> [round(v, 4) for v in s.values(6).tolist()]
         [1.0, 0.8536, 0.5, 0.1464, 0.0, 0.0]
     """
-    return CosineAnnealing(init_value=init_value, T_max=T_max, eta_min=eta_min)
+    return CosineAnnealing(init_value=init_value, T_max=T_max, eta_min=eta_min, exponent=exponent)
 
 
 @register("cosine_warm_restarts")

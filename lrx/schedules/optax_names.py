@@ -17,13 +17,12 @@ that it stays finite in float32, step counts fit int32.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from jax.typing import ArrayLike
 
-from lrx._validate import check_float, static_value
+from lrx._validate import static_value
 from lrx.schedules._base import Schedule
 from lrx.schedules.compose import sequence
 from lrx.schedules.cosine import CosineAnnealing
@@ -60,16 +59,9 @@ def _num(x: ArrayLike) -> Any:
 
 
 def _exponent(cls: type[Schedule], kwargs: dict[str, Any], exponent: Any) -> dict[str, Any]:
-    """Add optax's cosine ``exponent`` to ``kwargs`` (only 1.0 until the curve has the field)."""
-    check_float("exponent", exponent)
-    if static_value(exponent) == 1.0:
-        return kwargs
-    if "exponent" in {f.name for f in dataclasses.fields(cls)}:
-        return {**kwargs, "exponent": exponent}
-    raise ValueError(
-        f"exponent must be 1.0 in this lrx version (the cosine curve has no exponent field "
-        f"yet), got {exponent!r}"
-    )
+    """optax's cosine ``exponent``, a field of the canonical cosine curves."""
+    del cls
+    return {**kwargs, "exponent": exponent}
 
 
 def _sorted_items(name: str, boundaries_and_scales: Any) -> tuple[list[Any], list[Any]]:
@@ -142,7 +134,7 @@ def cosine_decay_schedule(
 
     Formula: ``init_value * ((1 - alpha) * (1 + cos(pi * min(t, T) / T)) / 2 + alpha)``,
     ``T = decay_steps`` (article 003's cosine annealing). ``decay_steps <= 0`` is a
-    ``ValueError`` (as optax). ``exponent`` must be 1.0 in this version.
+    ``ValueError`` (as optax).
 
     Example:
         >>> import lrx
@@ -188,7 +180,6 @@ def warmup_cosine_decay_schedule(
     cosine to ``end_value`` at ``t = decay_steps`` (the total length, warm-up included),
     held there. ``decay_steps <= warmup_steps`` is a ``ValueError`` (as optax); with
     ``peak_value == 0`` the value after the warm-up is 0 (optax's ``alpha = 0``).
-    ``exponent`` must be 1.0 in this version.
 
     Example:
         >>> import lrx

@@ -17,7 +17,16 @@ import jax.numpy as jnp
 from lrx._types import Hyper
 from lrx._validate import check_bool, check_choice, check_float, check_int, static_value
 from lrx.schedules._base import Schedule
-from lrx.schedules._common import as_f32, bound, check_static, cos_frac, int_count, set_field
+from lrx.schedules._common import (
+    as_f32,
+    bound,
+    check_exponent,
+    check_static,
+    cos_frac,
+    int_count,
+    raise_to,
+    set_field,
+)
 from lrx.schedules._config import register, schedule_field, static_field
 from lrx.schedules.compose import as_schedule
 
@@ -210,6 +219,7 @@ class WarmupCosine(Schedule):
     warmup_shape: str = static_field(default="linear")
     num_cycles: Hyper = 0.5
     restarts: bool = static_field(default=False)
+    exponent: Hyper = 1.0
 
     def __post_init__(self) -> None:
         set_field(self, "peak_value", check_float("peak_value", self.peak_value, lo=0.0))
@@ -225,6 +235,7 @@ class WarmupCosine(Schedule):
         )
         set_field(self, "num_cycles", _check_cycles(self.num_cycles))
         set_field(self, "restarts", check_bool("restarts", check_static("restarts", self.restarts)))
+        set_field(self, "exponent", check_exponent(self.exponent))
 
     def _max_value(self) -> float | None:
         return bound(self.peak_value, self.init_value, self.end_value)
@@ -238,6 +249,7 @@ class WarmupCosine(Schedule):
             factor = cos_frac(1.0 - _restart_phase(done, length, self.num_cycles), 1.0)
         else:
             factor = _cosine_factor(done, length, self.num_cycles)
+        factor = raise_to(factor, self.exponent)
         peak, end = as_f32(self.peak_value), as_f32(self.end_value)
         value = jnp.where(t < total, end + (peak - end) * factor, end)
         if static_value(self.warmup_steps) == 0:
@@ -264,6 +276,7 @@ def warmup_cosine(
     warmup_shape: str = "linear",
     num_cycles: Hyper = 0.5,
     restarts: bool = False,
+    exponent: Hyper = 1.0,
 ) -> Schedule:
     """A warm-up, then cosine decay to ``end_value`` at ``total_steps`` (held after).
 
@@ -294,6 +307,7 @@ def warmup_cosine(
             Default ``"linear"``.
         num_cycles: ``c`` above, > 0. Default 0.5.
         restarts: hard restarts (HF ``cosine_with_restarts``). Default False.
+        exponent: the cosine factor is raised to it (optax's ``exponent``); > 0. Default 1.0.
 
     Example:
         >>> import lrx
@@ -313,6 +327,7 @@ def warmup_cosine(
         warmup_shape=warmup_shape,
         num_cycles=num_cycles,
         restarts=restarts,
+        exponent=exponent,
     )
 
 
