@@ -19,3 +19,45 @@ settings.register_profile(
 # the commit, not on the examples drawn. Local runs keep exploring new examples.
 settings.register_profile("lrx-ci", parent=settings.get_profile("lrx"), derandomize=True)
 settings.load_profile("lrx-ci" if os.environ.get("CI") else "lrx")
+
+
+# -- the default run's budget -------------------------------------------------------------
+# README's `python -m pytest` runs in about 4 minutes on 2 cores: it checks every behaviour
+# once, and leaves the matrices (every dtype, every hyperparameter batched, every
+# configuration x problem of the golden trajectories, whole demo and sweep runs) to CI's
+# second command, `python -m pytest -m "slow or parity"`, which runs everything marked here.
+# Each rule is (file, regular expression over the test's name with its parameters), chosen
+# from `--durations=0` (docs/benchmarks.md, "Test time").
+import re  # noqa: E402
+
+import pytest  # noqa: E402
+
+_SLOW_IN_CI_ONLY = [
+    ("tests/test_demo.py", r"test_(quick_demo|quick_sweep)_end_to_end|test_example_runs"),
+    ("tests/test_demo.py", r"test_(schedule_free_run|plateau_run|same_seed)"),
+    ("tests/test_sweep.py", r"test_vmapped_sweep_equals_loop_of_single_runs\[(?!learning_rate\])"),
+    ("tests/test_sweep.py", r"test_sweep_configurations_differ\[(?!all\])"),
+    (
+        "tests/test_lr_free_schedule_free.py",
+        r"test_vmap_over_warmup_steps_equals_the_loop\[(?!sgd\])",
+    ),
+    ("tests/test_conformance.py", r"test_dtypes_preserved_and_finite\[.*-(f16|f64)\]"),
+    ("tests/test_conformance.py", r"test_(vmap_over_every|jit_with_hyperparameters_as)"),
+    ("tests/test_conformance.py", r"test_donated_training_step\[(?!adam\]|prodigy\])"),
+    ("tests/test_inject.py", r"test_inject_equals_direct\[(?!adam\b)"),
+    ("tests/test_transforms_hyperparams.py", r"test_vmap_over_hyperparameter_equals_loop"),
+    (r"tests/test_lr_free_\w+\.py", r"test_\w*golden\w*\[.*(lstsq|mlp)"),
+    ("tests/test_literal_swap.py", r"test_literal_swap_gives_optax_numbers\[(?!0-)"),
+    ("tests/test_compile_scaling.py", r"test_distinct_kernels_do_not_grow"),
+    ("tests/test_schedules_peers.py", r"test_(vmap_over_fields_equals_the_loop|new_families)"),
+    ("tests/test_hyper_schedules.py", r"test_schedule_equals_inject_hyperparams\[(?!adam)"),
+    ("tests/test_transforms_guards.py", r"test_one_bad_leaf_anywhere_in_a_large_tree"),
+]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rules = [(re.compile(f), re.compile(t)) for f, t in _SLOW_IN_CI_ONLY]
+    for item in items:
+        path, _, name = item.nodeid.partition("::")
+        if any(f.fullmatch(path) and t.match(name) for f, t in rules):
+            item.add_marker(pytest.mark.slow)
