@@ -61,3 +61,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         path, _, name = item.nodeid.partition("::")
         if any(f.fullmatch(path) and t.match(name) for f, t in rules):
             item.add_marker(pytest.mark.slow)
+
+
+# The golden-value generators are scripts run with the peers installed
+# (`python tests/reference/generate.py`), not test modules: not collected (no doctests there,
+# and some import torch at the top).
+collect_ignore_glob = ["reference/gen_*.py", "reference/generate.py"]
