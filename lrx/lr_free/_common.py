@@ -14,7 +14,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from lrx._counters import bias_correction, safe_increment
+from lrx._counters import bias_correction, safe_increment, zero_count
 from lrx._dtypes import const
 from lrx._validate import check_float, is_traced, static_value
 from lrx.schedules._base import as_schedule_fn
@@ -29,6 +29,7 @@ __all__ = [
     "one_minus",
     "params_required",
     "scalar_dtype",
+    "start_estimate",
 ]
 
 
@@ -97,8 +98,11 @@ def one_minus(value: Any, dtype: Any) -> Any:
     return const(1.0 - float(value), dtype)
 
 
-def adam_bias_correction(b1: Any, b2: Any, k: jax.Array, dtype: Any) -> Any:
-    """``sqrt(1 − b2^(k+1)) / (1 − b1^(k+1))``, each ``1 − b^t`` without cancellation."""
+def adam_bias_correction(b1: Any, b2: Any, k: jax.Array, dtype: Any, enabled: bool = True) -> Any:
+    """``sqrt(1 − b2^(k+1)) / (1 − b1^(k+1))``, each ``1 − b^t`` without cancellation; 1 when
+    not ``enabled`` (the authors' ``use_bias_correction=False``)."""
+    if not enabled:
+        return const(1.0, dtype)
     t = safe_increment(k)
     return jnp.sqrt(bias_correction(b2, t, dtype)) / bias_correction(b1, t, dtype)
 
@@ -107,3 +111,24 @@ def params_required(name: str, params: Any) -> Any:
     if params is None:
         raise ValueError(f"{name}: update needs params (update(grads, state, params))")
     return params
+
+
+def start_estimate(
+    name: str,
+    params: Any,
+    d0: Any,
+    lr_fn: Callable[[jax.Array], Any],
+    factor: Callable[[jax.Array, Any], Any] | None = None,
+) -> tuple[Any, dict[str, jax.Array]]:
+    """Check ``params`` and return the scalars' dtype and the fields every ``d``-estimating
+    method starts with: ``count = k = 0``, ``d = d0`` and ``dlr = next_dlr = d0 · lr(0)``
+    (times ``factor(0, dtype)``, e.g. Adam's bias correction)."""
+    check_real_params(name, params)
+    sdt = scalar_dtype(params)
+    count = zero_count()
+    d = as_operand(d0, sdt) * jnp.ones([], sdt)
+    dlr = d * lr_at(lr_fn, count, sdt)
+    if factor is not None:
+        dlr = dlr * factor(count, sdt)
+    fields = {"count": count, "k": zero_count(), "d": d, "dlr": dlr}
+    return sdt, {**fields, "next_dlr": jnp.array(dlr, copy=True)}

@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._counters import safe_increment, zero_count
+from lrx._counters import safe_increment
 from lrx._dtypes import compute_dtype, const, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match
 from lrx._types import Hyper, ScalarOrSchedule
@@ -26,11 +26,10 @@ from lrx.lr_free._common import (
     as_operand,
     check_lr,
     check_positive_or_inf,
-    check_real_params,
     lr_at,
     one_minus,
     params_required,
-    scalar_dtype,
+    start_estimate,
 )
 from lrx.transforms._reduce import global_sum
 
@@ -179,23 +178,13 @@ def dadapt_adam(
         return const(beta_f, sdt), const(1.0 - beta_f, sdt)
 
     def bias_corr(k: jax.Array, sdt: Any) -> Any:
-        if not use_bias_correction:
-            return const(1.0, sdt)
-        return adam_bias_correction(b1, b2, k, sdt)
+        return adam_bias_correction(b1, b2, k, sdt, use_bias_correction)
 
     def init_fn(params: optax.Params) -> DAdaptAdamState:
-        check_real_params("dadapt_adam", params)
-        sdt = scalar_dtype(params)
-        count = zero_count()
-        d = as_operand(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
+        sdt, start = start_estimate("dadapt_adam", params, d0, lr_fn, bias_corr)
         return DAdaptAdamState(
-            count=count,
-            k=zero_count(),
-            d=d,
+            **start,
             numerator_weighted=jnp.zeros([], sdt),
-            dlr=dlr,
-            next_dlr=jnp.array(dlr, copy=True),
             exp_avg=jax.tree.map(_moment, params),
             exp_avg_sq=jax.tree.map(_moment, params),
             s=jax.tree.map(_moment, params),
@@ -375,19 +364,11 @@ def dadapt_sgd(
     decay_static = static_value(weight_decay)
 
     def init_fn(params: optax.Params) -> DAdaptSGDState:
-        check_real_params("dadapt_sgd", params)
-        sdt = scalar_dtype(params)
-        count = zero_count()
-        d = as_operand(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * lr_at(lr_fn, count, sdt)
+        sdt, start = start_estimate("dadapt_sgd", params, d0, lr_fn)
         return DAdaptSGDState(
-            count=count,
-            k=zero_count(),
-            d=d,
+            **start,
             numerator_weighted=jnp.zeros([], sdt),
             g0_norm=jnp.zeros([], sdt),
-            dlr=dlr,
-            next_dlr=jnp.array(dlr, copy=True),
             s=jax.tree.map(_moment, params),
             x0=jax.tree.map(lambda p: jnp.array(p, dtype=state_dtype(p.dtype), copy=True), params),
         )
@@ -564,20 +545,12 @@ def dadapt_adagrad(
     decay_static = static_value(weight_decay)
 
     def init_fn(params: optax.Params) -> DAdaptAdaGradState:
-        check_real_params("dadapt_adagrad", params)
-        sdt = scalar_dtype(params)
-        count = zero_count()
-        d = as_operand(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * lr_at(lr_fn, count, sdt)
+        sdt, start = start_estimate("dadapt_adagrad", params, d0, lr_fn)
         return DAdaptAdaGradState(
-            count=count,
-            k=zero_count(),
-            d=d,
+            **start,
             gsq_weighted=jnp.zeros([], sdt),
             sksq_weighted=jnp.zeros([], sdt),
             skl1=jnp.zeros([], sdt),
-            dlr=dlr,
-            next_dlr=jnp.array(dlr, copy=True),
             alphak=jax.tree.map(lambda p: _moment(p, 1e-6), params),
             sk=jax.tree.map(_moment, params),
             x0=jax.tree.map(lambda p: jnp.array(p, dtype=state_dtype(p.dtype), copy=True), params),

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from lrx._counters import safe_increment, zero_count
+from lrx._counters import safe_increment
 from lrx._dtypes import compute_dtype, const, state_dtype, to_output
 from lrx._tree import check_state, check_tree_match
 from lrx._types import ScalarOrSchedule
@@ -28,11 +28,10 @@ from lrx.lr_free._common import (
     as_operand,
     check_lr,
     check_positive_or_inf,
-    check_real_params,
     lr_at,
     one_minus,
     params_required,
-    scalar_dtype,
+    start_estimate,
 )
 from lrx.transforms._reduce import global_sum
 
@@ -204,31 +203,21 @@ def prodigy(
         return as_operand(b1, sdt), b2c, b3c
 
     def bias_corr(k: jax.Array, sdt: Any) -> Any:
-        if not use_bias_correction:
-            return const(1.0, sdt)
-        return adam_bias_correction(b1, b2, k, sdt)
+        return adam_bias_correction(b1, b2, k, sdt, use_bias_correction)
 
     def init_fn(params: optax.Params) -> ProdigyState:
-        check_real_params("prodigy", params)
-        sdt = scalar_dtype(params)
-        count = zero_count()
-        d = as_operand(d0, sdt) * jnp.ones([], sdt)
-        dlr = d * lr_at(lr_fn, count, sdt) * bias_corr(count, sdt)
-        zeros = jnp.zeros([], sdt)
+        sdt, start = start_estimate("prodigy", params, d0, lr_fn, bias_corr)
+        d, zeros = start["d"], jnp.zeros([], sdt)
 
         def moment(p: Any) -> Any:
             return jnp.zeros_like(p, dtype=state_dtype(p.dtype))
 
         return ProdigyState(
-            count=count,
-            k=zero_count(),
-            d=d,
+            **start,
             d_max=jnp.array(d, copy=True),
             d_numerator=zeros,
             d_denom=jnp.array(zeros, copy=True),
             d_hat=jnp.array(zeros, copy=True),
-            dlr=dlr,
-            next_dlr=jnp.array(dlr, copy=True),
             exp_avg=jax.tree.map(moment, params),
             exp_avg_sq=jax.tree.map(moment, params),
             s=jax.tree.map(lambda p: sl(moment(p)), params),
