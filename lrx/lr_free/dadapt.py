@@ -452,6 +452,9 @@ class DAdaptAdaGradState(NamedTuple):
         gsq_weighted: the authors' ``Σ dlr² Σ g² / (sqrt(alphak) + eps)``.
         sksq_weighted: the authors' ``Σ sk² / (sqrt(alphak) + eps)``.
         skl1: the authors' ``‖sk‖₁``.
+        sksq: ``Σ sk² / (sqrt(alphak) + eps)`` of the stored ``sk`` and ``alphak`` (the sum
+            the next update subtracts: kept, not read again from the old state).
+        sk_l1: ``‖sk‖₁`` of the stored ``sk`` (likewise).
         dlr: the rate ``d · lr`` the last update applied (before any update: the first's).
         next_dlr: the rate the next update will apply.
         alphak: ``1e-6 + Σ g²`` (the authors' initial 1e-6).
@@ -465,6 +468,8 @@ class DAdaptAdaGradState(NamedTuple):
     gsq_weighted: jax.Array
     sksq_weighted: jax.Array
     skl1: jax.Array
+    sksq: jax.Array
+    sk_l1: jax.Array
     dlr: jax.Array
     next_dlr: jax.Array
     alphak: Any
@@ -551,6 +556,8 @@ def dadapt_adagrad(
             gsq_weighted=jnp.zeros([], sdt),
             sksq_weighted=jnp.zeros([], sdt),
             skl1=jnp.zeros([], sdt),
+            sksq=jnp.zeros([], sdt),  # the sums of sk = 0
+            sk_l1=jnp.zeros([], sdt),
             alphak=jax.tree.map(lambda p: _moment(p, 1e-6), params),
             sk=jax.tree.map(_moment, params),
             x0=jax.tree.map(lambda p: jnp.array(p, dtype=state_dtype(p.dtype), copy=True), params),
@@ -586,8 +593,9 @@ def dadapt_adagrad(
         def den(a: Any) -> Any:
             return jnp.sqrt(a) + epsc.astype(a.dtype)
 
-        old_sksq = global_sum(lambda s, a: s * s / den(a), sks, aks, dtype=sdt)
-        old_skl1 = global_sum(jnp.abs, sks, dtype=sdt)
+        # The authors subtract the sums of the old sk and alphak: the last update computed
+        # them (two reductions fewer, and none of the old state read before it is rewritten).
+        old_sksq, old_skl1 = state.sksq, state.sk_l1
         new_a = [a + g * g for a, g in zip(aks, gs, strict=True)]
         g_sq = global_sum(lambda g, a: g * g / den(a), gs, new_a, dtype=sdt)
         new_sk = [s + g * dlr.astype(g.dtype) for s, g in zip(sks, gs, strict=True)]
@@ -622,6 +630,8 @@ def dadapt_adagrad(
             gsq_weighted=keep(gsq_weighted, state.gsq_weighted),
             sksq_weighted=keep(sksq_weighted, state.sksq_weighted),
             skl1=keep(skl1, state.skl1),
+            sksq=sksq,
+            sk_l1=skl1_p,
             dlr=dlr,
             next_dlr=d_state * lr_at(lr_fn, count, sdt),
             alphak=_store(treedef, new_a, state.alphak),
