@@ -32,6 +32,7 @@ contender's buffers alive (several GB).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import sys
@@ -224,6 +225,99 @@ def section_compile(args: argparse.Namespace, scale: float) -> str:
     return "\n".join(parts)
 
 
+@contextlib.contextmanager
+def sums_replaced() -> Any:
+    """While active, every global sum of the lr-free modules is a constant 0.5.
+
+    XLA then drops the reductions (and what only they read): the step that remains is the
+    per-parameter work alone, so the difference to the real step is what the global sums
+    cost. The numbers it computes are meaningless; only its time is.
+    """
+    import lrx.lr_free  # noqa: F401  (its modules, in sys.modules)
+
+    mods = [
+        m
+        for name, m in sorted(sys.modules.items())
+        if name.startswith("lrx.lr_free.") and hasattr(m, "global_sum")
+    ]
+    saved = [m.global_sum for m in mods]
+
+    def constant(fn: Any, *trees: Any, dtype: Any) -> jax.Array:
+        del fn, trees
+        return jnp.asarray(0.5, dtype)
+
+    for m in mods:
+        m.global_sum = constant
+    try:
+        yield
+    finally:
+        for m, f in zip(mods, saved, strict=True):
+            m.global_sum = f
+
+
+def without_sums(make_tx: Factory) -> Factory:
+    """``make_tx`` whose ``update`` is traced under :func:`sums_replaced`."""
+
+    def make() -> optax.GradientTransformation:
+        tx = optax.with_extra_args_support(make_tx())
+
+        def update(*args: Any, **kwargs: Any) -> Any:
+            with sums_replaced():
+                return tx.update(*args, **kwargs)
+
+        return optax.GradientTransformationExtraArgs(tx.init, update)
+
+    return make
+
+
+def section_sums(args: argparse.Namespace, scale: float) -> str:
+    """What the global sums cost: each method beside itself with the sums removed."""
+    parts = ["### What the global sums cost (median ms per step)\n"]
+    for tree in args.trees:
+        n, size = C.tree_spec(tree, scale)
+        makers: dict[str, Factory] = {"lrx.adam": lambda: __import__("lrx").adam(LR)}
+        for name, make, _, _ in methods():
+            makers[name] = make
+            makers[f"{name} without sums"] = without_sums(make)
+        cs = [step_contender(k, f, n, size) for k, f in makers.items()]
+        r = C.interleaved(cs, rounds=args.rounds, steps=args.steps)
+        print(
+            f"  sums {tree}: " + ", ".join(f"{k}={C.fmt_ms(v)}" for k, v in r.items()),
+            f"[load {C.load_average()}]",
+            file=sys.stderr,
+            flush=True,
+        )
+        adam = r["lrx.adam"]
+        rows = []
+        for name, _, _, _ in methods():
+            full, bare = r[name], r[f"{name} without sums"]
+            rows.append(
+                [
+                    name,
+                    C.fmt_ms(full),
+                    C.fmt_ratio(full, adam),
+                    C.fmt_ms(bare),
+                    C.fmt_ratio(bare, adam),
+                    C.fmt_ratio(full - bare, adam),
+                ]
+            )
+        head = [
+            "method",
+            "step ms",
+            "step / adam",
+            "without sums ms",
+            "without sums / adam",
+            "sums / adam",
+        ]
+        parts += [
+            f"Tree {tree} ({n} x {size:,} float32, lrx.adam {C.fmt_ms(adam)} ms), "
+            f"{args.rounds} rounds x {args.steps} steps:\n",
+            C.markdown_table(head, rows),
+            "",
+        ]
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="leaves 100x smaller, 2 rounds")
@@ -245,7 +339,7 @@ def main(argv: list[str] | None = None) -> None:
         help="compile repetitions: one number, or a comma list, one per --compile-trees "
         "(default 3)",
     )
-    p.add_argument("--sections", default="step,compile", help="comma list: step,compile")
+    p.add_argument("--sections", default="step,compile", help="comma list: step,compile,sums")
     p.add_argument("--out", default=None, help="also write the Markdown report to this file")
     args = p.parse_args(argv)
     args.trees = [t for t in args.trees.split(",") if t]
@@ -266,7 +360,7 @@ def main(argv: list[str] | None = None) -> None:
         parts.append(f"*Leaf sizes scaled by {scale}: development numbers, not results.*\n")
     with jax.numpy_dtype_promotion("standard"):  # optax mixes int and float in places
         for s in [s for s in args.sections.split(",") if s]:
-            fn = {"step": section_step, "compile": section_compile}[s]
+            fn = {"step": section_step, "compile": section_compile, "sums": section_sums}[s]
             parts.append(fn(args, scale))
     parts.append(f"load average (1/5/15 min) at end: {C.load_average()}\n")
     report = "\n".join(parts)
