@@ -9,7 +9,16 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-__all__ = ["check_state", "check_tree_match", "is_variable", "tree_map_multi", "unwrap_variable"]
+from lrx._dtypes import check_floating
+
+__all__ = [
+    "check_state",
+    "check_tree_match",
+    "check_update",
+    "is_variable",
+    "tree_map_multi",
+    "unwrap_variable",
+]
 
 
 def is_variable(x: Any) -> bool:
@@ -81,3 +90,19 @@ def check_state(name: str, state: Any, expected: type | tuple[type, ...]) -> Non
             "state returned by this optimizer's init (a state made by another optimizer, or "
             "a checkpoint restored without this optimizer's state as target, does not fit)"
         )
+
+
+def check_update(
+    name: str, updates: Any, state: Any, expected: type | tuple[type, ...], moments: str
+) -> None:
+    """The checks an ``update`` of ``name`` starts with, in this order.
+
+    :func:`check_state` (``state`` is what ``init`` makes), :func:`check_tree_match` (the
+    updates have the structure and shapes of the state's tree ``state.<moments>``) and
+    :func:`lrx._dtypes.check_floating` (every update leaf is floating or complex). The field
+    is named, not passed, so that a foreign state fails the first check, not on the
+    attribute. All three are static: nothing is traced.
+    """
+    check_state(name, state, expected)
+    check_tree_match(name, updates, getattr(state, moments))
+    check_floating(name, updates)

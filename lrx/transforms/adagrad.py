@@ -23,7 +23,7 @@ from lrx._dtypes import (
     real_dtype,
     to_output,
 )
-from lrx._tree import check_state, check_tree_match, tree_map_multi
+from lrx._tree import check_update, tree_map_multi
 from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool, check_float
 from lrx.transforms._hyper import check_hyper, hyper_at, is_schedule
@@ -139,9 +139,7 @@ def scale_by_adagrad(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
-        check_state("scale_by_adagrad", state, state_type)
-        check_tree_match("scale_by_adagrad", updates, state.sum_of_squares)
-        check_floating("scale_by_adagrad", updates)
+        check_update("scale_by_adagrad", updates, state, state_type, "sum_of_squares")
         eps = hyper_at("eps", eps_spec, state.count) if counted else eps_spec
 
         def leaf(g: Any, acc: Any) -> Any:

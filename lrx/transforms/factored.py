@@ -34,7 +34,7 @@ from lrx._dtypes import (
     state_dtype,
     to_output,
 )
-from lrx._tree import check_state, check_tree_match, tree_map_multi
+from lrx._tree import check_state, check_update, tree_map_multi
 from lrx._validate import check_bool, check_choice, check_float, check_int, is_traced
 from lrx.transforms._moments import abs_sq, ema, scalar
 
@@ -384,9 +384,7 @@ def scale_by_ema(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
-        check_state("scale_by_ema", state, ScaleByEmaState)
-        check_tree_match("scale_by_ema", updates, state.ema)
-        check_floating("scale_by_ema", updates)
+        check_update("scale_by_ema", updates, state, ScaleByEmaState, "ema")
 
         def leaf(u: Any, m: Any) -> tuple[Any, Any]:
             cdt = compute_dtype(u.dtype, m.dtype)

@@ -16,7 +16,7 @@ import optax
 
 from lrx._counters import safe_increment, zero_count
 from lrx._dtypes import canonical_dtype, cast, check_floating, compute_dtype, const, to_output
-from lrx._tree import check_state, check_tree_match, tree_map_multi
+from lrx._tree import check_update, tree_map_multi
 from lrx._validate import check_bool, is_traced, static_value
 from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
 from lrx.transforms._moments import init_moment, scalar
@@ -148,9 +148,7 @@ def scale_by_momentum(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
-        check_state("scale_by_momentum", state, ScaleByMomentumState)
-        check_tree_match("scale_by_momentum", updates, state.momentum)
-        check_floating("scale_by_momentum", updates)
+        check_update("scale_by_momentum", updates, state, ScaleByMomentumState, "momentum")
         decay = hyper_at("decay", decay_spec, state.count)  # a schedule at the update index
         dampening = hyper_at("dampening", damp_spec, state.count)
         dampened = is_traced(dampening) or static_value(dampening) != 0

@@ -26,7 +26,7 @@ from lrx._dtypes import (
     real_dtype,
     to_output,
 )
-from lrx._tree import check_state, check_tree_match, tree_map_multi
+from lrx._tree import check_update, tree_map_multi
 from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool, check_float
 from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
@@ -161,9 +161,7 @@ def scale_by_rms(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
-        check_state("scale_by_rms", state, state_type)
-        check_tree_match("scale_by_rms", updates, state.nu)
-        check_floating("scale_by_rms", updates)
+        check_update("scale_by_rms", updates, state, state_type, "nu")
         # schedules at this update's index (the count before the increment)
         decay, eps = (hyper_at(n, h, state.count) for n, h in hypers.items())
         count = safe_increment(state.count)
