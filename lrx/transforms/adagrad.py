@@ -10,24 +10,15 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import jax
-import jax.numpy as jnp
 import optax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import (
-    canonical_float_dtype,
-    cast,
-    check_floating,
-    compute_dtype,
-    positive_in,
-    real_dtype,
-    to_output,
-)
-from lrx._tree import check_update, tree_map_multi
+from lrx._dtypes import canonical_float_dtype, check_floating
+from lrx._tree import check_update
 from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool, check_float
 from lrx.transforms._hyper import check_hyper, hyper_at, is_schedule
-from lrx.transforms._moments import abs_sq, add, divide, init_moment
+from lrx.transforms._moments import abs_sq, init_moment, leafwise, over_root
 
 __all__ = ["ScaleByAdagradCountState", "ScaleByAdagradState", "scale_by_adagrad"]
 
@@ -131,26 +122,19 @@ def scale_by_adagrad(
             return ScaleByAdagradCountState(count=zero_count(), sum_of_squares=acc)
         return ScaleByAdagradState(sum_of_squares=acc)
 
-    def guarded(eps: Any, dtype: Any) -> bool:
-        # G_t >= G_0, so the denominator cannot vanish if eps or G_0 is a normal number.
-        return not (positive_in(eps, dtype) or positive_in(initial_accumulator_value, dtype))
-
     def update_fn(
         updates: optax.Updates, state: Any, params: optax.Params | None = None
     ) -> tuple[optax.Updates, Any]:
         del params
         check_update("scale_by_adagrad", updates, state, state_type, "sum_of_squares")
         eps = hyper_at("eps", eps_spec, state.count) if counted else eps_spec
+        eps_out, eps_in = (0.0, eps) if eps_in_sqrt else (eps, 0.0)
 
-        def leaf(g: Any, acc: Any) -> Any:
-            cdt = compute_dtype(g.dtype, acc.dtype)
-            g_c = g.astype(cdt)
-            acc_new = acc.astype(real_dtype(cdt)) + abs_sq(g_c)
-            den = jnp.sqrt(add(acc_new, eps)) if eps_in_sqrt else add(jnp.sqrt(acc_new), eps)
-            out = divide(g_c, den, guarded(eps, den.dtype))
-            return to_output(out, g.dtype), cast(acc_new, acc.dtype)
+        def leaf(g: Any, acc: Any) -> tuple[Any, Any]:
+            acc = acc + abs_sq(g)
+            return over_root(g, acc, eps_out, eps_in, floor=initial_accumulator_value), acc
 
-        out, acc = tree_map_multi(leaf, 2, updates, state.sum_of_squares)
+        out, acc = leafwise(leaf, updates, state.sum_of_squares)
         if counted:
             return out, ScaleByAdagradCountState(safe_increment(state.count), acc)
         return out, ScaleByAdagradState(sum_of_squares=acc)

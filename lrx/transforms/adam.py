@@ -7,7 +7,6 @@ of the step, giving article 000's summary update ``θ_{t+1} = θ_t − η_t / σ
 
 from __future__ import annotations
 
-import functools
 from typing import Any, NamedTuple
 
 import jax
@@ -16,21 +15,12 @@ import optax
 
 from lrx._counters import bias_correction as _bias_correction
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import (
-    canonical_dtype,
-    canonical_float_dtype,
-    cast,
-    check_floating,
-    compute_dtype,
-    positive_in,
-    real_dtype,
-    to_output,
-)
-from lrx._tree import check_update, tree_map_multi
+from lrx._dtypes import canonical_dtype, canonical_float_dtype, check_floating, real_dtype
+from lrx._tree import check_update
 from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool
 from lrx.transforms._hyper import check_hyper, hyper_at
-from lrx.transforms._moments import abs_sq, add, divide, ema, init_moment, scalar, unbias
+from lrx.transforms._moments import abs_sq, ema, init_moment, leafwise, over_root, unbias
 
 __all__ = ["ScaleByAdamState", "ScaleByAmsgradState", "scale_by_adam"]
 
@@ -183,7 +173,6 @@ def scale_by_adam(
         b1, b2, eps, eps_root = (hyper_at(n, h, state.count) for n, h in hypers.items())
         count = safe_increment(state.count)
 
-        @functools.cache  # once per dtype and update, not per leaf
         def corrections(dtype: Any) -> Any:
             """``(1 − b1^t, 1 − b1^{t+1}, 1 − b2^t)``, or ``None``s without bias correction."""
             if not bias_correction:
@@ -192,31 +181,19 @@ def scale_by_adam(
             bc2 = _bias_correction(b2, count, real_dtype(dtype))
             return _bias_correction(b1, count, dtype), bc1_next, bc2
 
-        def leaf(g: Any, m: Any, v: Any, v_max: Any) -> Any:
-            cdt = compute_dtype(g.dtype, m.dtype, v.dtype)
-            bc1, bc1_next, bc2 = corrections(cdt)
-            g_c = g.astype(cdt)
-            m_new = ema(b1, m.astype(cdt), g_c)
-            v_new = ema(b2, v.astype(real_dtype(cdt)), abs_sq(g_c))
-            if nesterov:  # b1 m_t / (1 − b1^{t+1}) + (1 − b1) g_t / (1 − b1^t)
-                m_next, g_hat = unbias(m_new, bc1_next), unbias(g_c, bc1)
-                m_hat = scalar(b1, g_c) * m_next + scalar(1 - b1, g_c) * g_hat
-            else:
-                m_hat = unbias(m_new, bc1)
-            v_top = jnp.maximum(v_max.astype(v_new.dtype), v_new) if amsgrad else v_new
-            v_hat = unbias(v_top, bc2)
-            # m̂ / (sqrt(v̂ + eps_root) + eps)
-            out = divide(m_hat, add(jnp.sqrt(add(v_hat, eps_root)), eps), guarded(v_hat.dtype))
-            new_moments = cast(m_new, m.dtype), cast(v_new, v.dtype), cast(v_top, v_max.dtype)
-            return to_output(out, g.dtype), *new_moments
+        def leaf(bc: Any, g: Any, m: Any, v: Any, v_max: Any = None) -> tuple[Any, ...]:
+            bc1, bc1_next, bc2 = bc
+            m = ema(b1, m, g)
+            v = ema(b2, v, abs_sq(g))
+            # NAdam: b1 m_t / (1 − b1^{t+1}) + (1 − b1) g_t / (1 − b1^t)
+            m_hat = ema(b1, unbias(m, bc1_next), unbias(g, bc1)) if nesterov else unbias(m, bc1)
+            if not amsgrad:
+                return over_root(m_hat, unbias(v, bc2), eps, eps_root), m, v
+            v_max = jnp.maximum(v_max, v)
+            return over_root(m_hat, unbias(v_max, bc2), eps, eps_root), m, v, v_max
 
-        def guarded(dtype: Any) -> bool:  # a zero denominator needs eps = eps_root = 0 (or traced)
-            return not (positive_in(eps, dtype) or positive_in(eps_root, dtype))
-
-        v_max_tree = state.nu_max if amsgrad else state.nu  # unused when not amsgrad
-        out, mu, nu, nu_max = tree_map_multi(leaf, 4, updates, state.mu, state.nu, v_max_tree)
-        if amsgrad:
-            return out, ScaleByAmsgradState(count=count, mu=mu, nu=nu, nu_max=nu_max)
-        return out, ScaleByAdamState(count=count, mu=mu, nu=nu)
+        moments = (state.mu, state.nu, state.nu_max) if amsgrad else (state.mu, state.nu)
+        out, *new_moments = leafwise(leaf, updates, *moments, scalars=corrections)
+        return out, state_type(count, *new_moments)
 
     return optax.GradientTransformation(init_fn, update_fn)

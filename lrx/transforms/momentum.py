@@ -15,11 +15,11 @@ import jax.numpy as jnp
 import optax
 
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import canonical_dtype, cast, check_floating, compute_dtype, const, to_output
-from lrx._tree import check_update, tree_map_multi
+from lrx._dtypes import canonical_dtype, check_floating, const
+from lrx._tree import check_update
 from lrx._validate import check_bool, is_traced, static_value
 from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
-from lrx.transforms._moments import init_moment, scalar
+from lrx.transforms._moments import init_moment, leafwise, scalar
 
 __all__ = ["ScaleByMomentumState", "check_nesterov", "scale_by_momentum"]
 
@@ -159,15 +159,12 @@ def scale_by_momentum(
             ``1 - dampening``."""
             return jnp.where(state.count == 0, const(1, dtype), const(1 - dampening, dtype))
 
-        def leaf(g: Any, b: Any) -> Any:
-            cdt = compute_dtype(g.dtype, b.dtype)
-            g_c = g.astype(cdt)
-            g_in = gradient_coefficient(cdt) * g_c if dampened else g_c
-            b_new = scalar(decay, g_c) * b.astype(cdt) + g_in
-            out = g_c + scalar(decay, g_c) * b_new if nesterov else b_new
-            return to_output(out, g.dtype), cast(b_new, b.dtype)
+        def leaf(g: Any, b: Any) -> tuple[Any, Any]:
+            g_in = gradient_coefficient(g.dtype) * g if dampened else g
+            b = scalar(decay, g) * b + g_in
+            return (g + scalar(decay, g) * b if nesterov else b), b
 
-        out, momentum = tree_map_multi(leaf, 2, updates, state.momentum)
+        out, momentum = leafwise(leaf, updates, state.momentum)
         return out, ScaleByMomentumState(count=safe_increment(state.count), momentum=momentum)
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -16,21 +16,12 @@ import optax
 
 from lrx._counters import bias_correction as _bias_correction
 from lrx._counters import safe_increment, zero_count
-from lrx._dtypes import (
-    canonical_dtype,
-    canonical_float_dtype,
-    cast,
-    check_floating,
-    compute_dtype,
-    positive_in,
-    real_dtype,
-    to_output,
-)
-from lrx._tree import check_update, tree_map_multi
+from lrx._dtypes import canonical_dtype, canonical_float_dtype, check_floating
+from lrx._tree import check_update
 from lrx._types import HyperOrSchedule
 from lrx._validate import check_bool, check_float
 from lrx.transforms._hyper import check_hyper, hyper_at, static_hyper
-from lrx.transforms._moments import abs_sq, add, divide, ema, init_moment, unbias
+from lrx.transforms._moments import abs_sq, ema, init_moment, leafwise, over_root, unbias
 
 __all__ = ["ScaleByRmsCenteredState", "ScaleByRmsState", "scale_by_rms"]
 
@@ -165,28 +156,25 @@ def scale_by_rms(
         # schedules at this update's index (the count before the increment)
         decay, eps = (hyper_at(n, h, state.count) for n, h in hypers.items())
         count = safe_increment(state.count)
+        eps_out, eps_in = (0.0, eps) if eps_in_sqrt else (eps, 0.0)
 
         @functools.cache  # once per dtype and update, not per leaf
         def correction(dtype: Any) -> Any:
             return _bias_correction(decay, count, dtype) if bias_correction else None
 
-        def leaf(g: Any, nu: Any, mu: Any) -> Any:
-            cdt = compute_dtype(g.dtype, nu.dtype, mu.dtype)
-            g_c = g.astype(cdt)
-            nu_new = ema(decay, nu.astype(real_dtype(cdt)), abs_sq(g_c))
-            var = unbias(nu_new, correction(nu_new.dtype))
-            if centered:
-                mu_new = ema(decay, mu.astype(cdt), g_c)
-                var = jnp.maximum(var - abs_sq(unbias(mu_new, correction(cdt))), 0)
-                mu = cast(mu_new, mu.dtype)
-            den = jnp.sqrt(add(var, eps)) if eps_in_sqrt else add(jnp.sqrt(var), eps)
-            out = divide(g_c, den, guarded=not positive_in(eps, cdt))
-            return to_output(out, g.dtype), cast(nu_new, nu.dtype), mu
+        def leaf(g: Any, nu: Any, mu: Any = None) -> tuple[Any, ...]:
+            nu = ema(decay, nu, abs_sq(g))
+            var = unbias(nu, correction(nu.dtype))
+            if not centered:
+                return over_root(g, var, eps_out, eps_in), nu
+            mu = ema(decay, mu, g)
+            var = jnp.maximum(var - abs_sq(unbias(mu, correction(mu.dtype))), 0)
+            return over_root(g, var, eps_out, eps_in), nu, mu
 
-        mu_tree = state.mu if centered else state.nu  # unused when not centered
-        out, nu, mu = tree_map_multi(leaf, 3, updates, state.nu, mu_tree)
         if centered:
+            out, nu, mu = leafwise(leaf, updates, state.nu, state.mu)
             return out, ScaleByRmsCenteredState(count=count, mu=mu, nu=nu)
+        out, nu = leafwise(leaf, updates, state.nu)
         return out, ScaleByRmsState(count=count, nu=nu)
 
     return optax.GradientTransformation(init_fn, update_fn)
