@@ -21,6 +21,7 @@ from lrx.schedules._base import as_schedule_fn
 
 __all__ = [
     "adam_bias_correction",
+    "after",
     "as_operand",
     "check_lr",
     "check_positive_or_inf",
@@ -132,3 +133,19 @@ def start_estimate(
         dlr = dlr * factor(count, sdt)
     fields = {"count": count, "k": zero_count(), "d": d, "dlr": dlr}
     return sdt, {**fields, "next_dlr": jnp.array(dlr, copy=True)}
+
+
+def after(*sums: jax.Array) -> jax.Array:
+    """A boolean scalar, always ``True``, that XLA can only know once ``sums`` are computed.
+
+    A global sum that reads the old state, which the same update then rewrites, is a
+    write-after-read hazard: with donated buffers XLA writes the new state over the old one
+    and, unless the writes are known to come after the sum, first copies the old state (two
+    extra passes over each buffer). ``jnp.where(on & after(sum), new, old)`` makes the
+    writes depend on the sum (``x >= 0 or x < 0 or isnan(x)`` holds for every float, and
+    no XLA pass proves it): no copy, the same numbers.
+    """
+    ok = jnp.ones([], bool)
+    for s in sums:
+        ok = ok & ((s >= 0) | (s < 0) | jnp.isnan(s))
+    return ok

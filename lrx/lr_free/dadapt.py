@@ -22,6 +22,7 @@ from lrx._tree import check_state, check_tree_match
 from lrx._types import Hyper, ScalarOrSchedule
 from lrx._validate import check_bool, check_float, is_traced, static_value
 from lrx.lr_free._common import (
+    after,
     adam_bias_correction,
     as_operand,
     check_lr,
@@ -221,6 +222,7 @@ def dadapt_adam(
         numerator_acum = dlr * global_sum(dot_term, gs, ss, vs, dtype=sdt)
         c_m, c_v = dlr * one_minus(b1, sdt), one_minus(b2, sdt)
         c_s = dlr * one_m_beta
+        write = on & after(numerator_acum)  # v and s are rewritten once the sum has read them
         new_m, new_v, new_s = [], [], []
         for g, m, v, s in zip(gs, ms, vs, ss, strict=True):
             cd = g.dtype
@@ -229,8 +231,8 @@ def dadapt_adam(
             v_n = v * b2c.astype(cd) + c_v.astype(cd) * g * g
             s_n = s * beta.astype(cd) + g * c_s.astype(cd)
             new_m.append(jnp.where(on, m_n, m))
-            new_v.append(jnp.where(on, v_n, v))
-            new_s.append(jnp.where(on, s_n, s))
+            new_v.append(jnp.where(write, v_n, v))
+            new_s.append(jnp.where(write, s_n, s))
         sk_l1 = jnp.where(on, global_sum(jnp.abs, new_s, dtype=sdt), jnp.zeros([], sdt))
         go = sk_l1 > 0
         nw = beta * state.numerator_weighted + one_m_beta * numerator_acum
