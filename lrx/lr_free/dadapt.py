@@ -22,8 +22,8 @@ from lrx._tree import check_state, check_tree_match
 from lrx._types import Hyper, ScalarOrSchedule
 from lrx._validate import check_bool, check_float, is_traced, static_value
 from lrx.lr_free._common import (
-    after,
     adam_bias_correction,
+    after,
     as_operand,
     check_lr,
     check_positive_or_inf,
