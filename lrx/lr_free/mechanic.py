@@ -199,7 +199,9 @@ def mechanize(
 
         delta, x_base, g_c = tree_map_multi(prepare, 3, updates, params, state.ref, u)
         global_norm = jnp.sqrt(global_sum(lambda p: p * p, x_base, dtype=dt))
-        grad_norm = jnp.sqrt(global_sum(lambda g: g * g, g_c, dtype=dt))
+        # |g|·|g| = g·g exactly; written apart from the inner optimizer's g·g, XLA does not
+        # materialize one shared g² array for both (a write and a read per step saved)
+        grad_norm = jnp.sqrt(global_sum(lambda g: jnp.abs(g) * jnp.abs(g), g_c, dtype=dt))
         ratio = s_sum * grad_norm / (global_norm + eps_)
         lam = const(s_decay, dt)
 
