@@ -599,7 +599,8 @@ def dadapt_adagrad(
         # them (two reductions fewer, and none of the old state read before it is rewritten).
         old_sksq, old_skl1 = state.sksq, state.sk_l1
         new_a = [a + g * g for a, g in zip(aks, gs, strict=True)]
-        g_sq = global_sum(lambda g, a: g * g / den(a), gs, new_a, dtype=sdt)
+        # |g|·|g| = g·g exactly, written apart from alphak's g·g: no shared g² array materialized
+        g_sq = global_sum(lambda g, a: jnp.abs(g) * jnp.abs(g) / den(a), gs, new_a, dtype=sdt)
         new_sk = [s + g * dlr.astype(g.dtype) for s, g in zip(sks, gs, strict=True)]
         sksq = global_sum(lambda s, a: s * s / den(a), new_sk, new_a, dtype=sdt)
         skl1_p = global_sum(jnp.abs, new_sk, dtype=sdt)
