@@ -403,11 +403,12 @@ def dadapt_sgd(
 
         dot = global_sum(lambda g, s: g * s.astype(g.dtype), gs, ss, dtype=sdt)
         nw = state.numerator_weighted + jnp.where(on, dlr * dot, jnp.zeros([], sdt))
+        write = on & after(dot)  # s is rewritten once the dot product has read it
         new_s = []
         for g, s in zip(gs, ss, strict=True):
             cd = g.dtype
             s = s.astype(cd)
-            new_s.append(jnp.where(on, s + g * dlr.astype(cd), s))
+            new_s.append(jnp.where(write, s + g * dlr.astype(cd), s))
         sk_sq = jnp.where(on, global_sum(lambda s: s * s, new_s, dtype=sdt), jnp.zeros([], sdt))
         go = sk_sq > 0
         d_hat = 2 * nw / jnp.sqrt(jnp.where(go, sk_sq, jnp.ones([], sdt)))
