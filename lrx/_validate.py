@@ -170,6 +170,7 @@ def check_float(
     NumPy array is validated like a number; a tracer (float or integer dtype, shape ``()``)
     is returned unchanged, unchecked.
     """
+    given = value
     number = as_number(name, value)
     if number is NOT_A_NUMBER:
         raise ValueError(f"{name} must be a real number, got {_show(value)}")
@@ -187,15 +188,28 @@ def check_float(
             f"{name} must be representable in {np.dtype(finite_in).name} "
             f"(|{name}| <= {float(np.finfo(finite_in).max):.4g}), got {_show(value)}"
         )
-    if lo is not None and (f < lo or (lo_open and f == lo)):
+    if (lo is not None and (f < lo or (lo_open and f == lo))) or (
+        hi is not None and (f > hi or (hi_open and f == hi))
+    ):
         raise ValueError(
             f"{name} must be {_interval(lo, hi, lo_open, hi_open)}, got {_show(value)}"
-        )
-    if hi is not None and (f > hi or (hi_open and f == hi)):
-        raise ValueError(
-            f"{name} must be {_interval(lo, hi, lo_open, hi_open)}, got {_show(value)}"
+            + _rounding_hint(given)
         )
     return f
+
+
+def _rounding_hint(value: Any) -> str:
+    """For a 16-bit float out of range: the value may be a rounded one (0.999 is 1.0 in
+    bfloat16, as ``optax.inject_hyperparams`` stores it for bfloat16 params)."""
+    dtype = getattr(value, "dtype", None)
+    if dtype is None or not jax.numpy.issubdtype(dtype, jax.numpy.floating):
+        return ""
+    if np.dtype(dtype).itemsize > 2:
+        return ""
+    return (
+        f" (a {np.dtype(dtype).name} number, perhaps rounded there: pass hyperparameters in "
+        "float32, e.g. optax.inject_hyperparams(..., hyperparam_dtype=jnp.float32))"
+    )
 
 
 def check_int(name: str, value: Any, *, lo: int | None = None, hi: int = INT32_MAX) -> Any:

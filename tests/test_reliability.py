@@ -782,3 +782,16 @@ def test_concrete_jax_numbers_are_accepted_as_schedule_values_like_numpy_ones(va
     want = float(np.asarray(value, np.float32))
     assert float(lrx.sequence([value, 0.01], [5])(0)) == pytest.approx(want)
     assert float(lrx.warmup(value, 5)(5)) == pytest.approx(want)
+
+
+def test_a_16_bit_hyperparameter_rounded_out_of_range_names_the_rounding():
+    """optax.inject_hyperparams stores hyperparameters in the params' dtype: with bfloat16
+    params, b2 = 0.999 becomes 1.0 and is rejected. The message says why and what to pass;
+    a float32 1.0 (the user's own value) gets the plain message."""
+    params = {"w": jnp.ones(3, jnp.bfloat16)}
+    with pytest.raises(ValueError, match=r"b2 .* got 1\.0 \(a bfloat16 number, perhaps rounded"):
+        optax.inject_hyperparams(lrx.scale_by_adam)().init(params)
+    with pytest.raises(ValueError, match=r"got 1\.0$"):
+        lrx.scale_by_adam(b2=jnp.float32(1.0))
+    state = optax.inject_hyperparams(lrx.scale_by_adam, hyperparam_dtype=jnp.float32)().init(params)
+    assert float(state.hyperparams["b2"]) == pytest.approx(0.999)
