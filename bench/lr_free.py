@@ -318,6 +318,36 @@ def section_sums(args: argparse.Namespace, scale: float) -> str:
     return "\n".join(parts)
 
 
+def section_faults(args: argparse.Namespace, scale: float) -> str:
+    """Page faults per step: the temporaries XLA:CPU allocates afresh every step.
+
+    Donated params and state are written in place; an intermediate array XLA materializes
+    (one consumed by several kernels, a global sum's operand) is a temporary, and with
+    glibc's allocator a temporary of this size is mapped anew each step, so every page of
+    it faults on first touch. The count is ``ru_minflt`` (this process) over the steps.
+    """
+    import resource
+
+    parts = ["### Page faults per step (temporaries mapped afresh)\n"]
+    for tree in args.trees:
+        n, size = C.tree_spec(tree, scale)
+        rows = []
+        for name, make in contenders().items():
+            run = step_contender(name, make, n, size).setup()
+            run(2)
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+            run(args.steps)
+            faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / args.steps
+            rows.append([name, f"{faults:,.0f}", f"{faults * resource.getpagesize() / 1e6:,.0f}"])
+            del run
+        parts += [
+            f"Tree {tree} ({n} x {size:,} float32), {args.steps} steps:\n",
+            C.markdown_table(["contender", "minor faults / step", "MB / step"], rows),
+            "",
+        ]
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="leaves 100x smaller, 2 rounds")
@@ -339,7 +369,9 @@ def main(argv: list[str] | None = None) -> None:
         help="compile repetitions: one number, or a comma list, one per --compile-trees "
         "(default 3)",
     )
-    p.add_argument("--sections", default="step,compile", help="comma list: step,compile,sums")
+    p.add_argument(
+        "--sections", default="step,compile", help="comma list: step,compile,sums,faults"
+    )
     p.add_argument("--out", default=None, help="also write the Markdown report to this file")
     args = p.parse_args(argv)
     args.trees = [t for t in args.trees.split(",") if t]
@@ -360,7 +392,12 @@ def main(argv: list[str] | None = None) -> None:
         parts.append(f"*Leaf sizes scaled by {scale}: development numbers, not results.*\n")
     with jax.numpy_dtype_promotion("standard"):  # optax mixes int and float in places
         for s in [s for s in args.sections.split(",") if s]:
-            fn = {"step": section_step, "compile": section_compile, "sums": section_sums}[s]
+            fn = {
+                "step": section_step,
+                "compile": section_compile,
+                "sums": section_sums,
+                "faults": section_faults,
+            }[s]
             parts.append(fn(args, scale))
     parts.append(f"load average (1/5/15 min) at end: {C.load_average()}\n")
     report = "\n".join(parts)
