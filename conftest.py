@@ -26,3 +26,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         item.add_marker(pytest.mark.parity)
         if importlib.util.find_spec(peer) is None:
             item.add_marker(pytest.mark.skip(reason=f"needs {peer} (the parity extra)"))
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's tmp_path plugin has set up its directory
+def pytest_configure(config: pytest.Config) -> None:
+    """One compilation cache per test run, shared by the xdist workers.
+
+    Tests build many identical programs (the same transform in several tests, the same step
+    in several files): with JAX's persistent cache in the run's temporary directory each is
+    compiled once per run (the default run: 281 s -> 228 s on 2 cores). The directory is the
+    run's pytest temporary directory, which pytest removes with old runs; nothing outlives
+    them, so no test sees a program compiled by another version of the code.
+    """
+    if os.environ.get("LRX_TEST_NO_COMPILATION_CACHE"):
+        return
+    import jax
+
+    base = config._tmp_path_factory.getbasetemp()  # type: ignore[attr-defined]
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # the workers' directories share the run's
+    jax.config.update("jax_compilation_cache_dir", str(base / "jax-compilation-cache"))
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+    jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
