@@ -140,16 +140,22 @@ def step_contender(name: str, make_tx: Factory, n: int, size: int) -> C.Contende
     return C.Contender(name, setup)
 
 
-def compile_once(make_tx: Factory, n: int, size: int) -> float:
-    """Trace + lower + compile seconds of a fresh step on an ``n x size`` tree (shapes only)."""
+def compiled_step(make_tx: Factory, n: int, size: int) -> tuple[Any, float]:
+    """A fresh step compiled for an ``n x size`` tree (shapes only), and the seconds its
+    trace + lower + compile took."""
     shapes = {f"p{i:04d}": jax.ShapeDtypeStruct((size,), jnp.float32) for i in range(n)}
     tx = make_tx()
     state = jax.eval_shape(tx.init, shapes)
     loss = jax.ShapeDtypeStruct((), jnp.float32)
     step = loss_step(tx)
     t0 = time.perf_counter()
-    step.trace(shapes, shapes, state, loss).lower().compile()
-    return time.perf_counter() - t0
+    compiled = step.trace(shapes, shapes, state, loss).lower().compile()
+    return compiled, time.perf_counter() - t0
+
+
+def compile_once(make_tx: Factory, n: int, size: int) -> float:
+    """Trace + lower + compile seconds of a fresh step on an ``n x size`` tree (shapes only)."""
+    return compiled_step(make_tx, n, size)[1]
 
 
 def ratio_rows(
@@ -325,14 +331,9 @@ def section_traffic(args: argparse.Namespace, scale: float) -> str:
     parts = ["### Memory traffic per step (XLA cost analysis, in tree sizes)\n"]
     for tree in args.trees:
         n, size = C.tree_spec(tree, scale)
-        shapes = {f"p{i:04d}": jax.ShapeDtypeStruct((size,), jnp.float32) for i in range(n)}
-        loss = jax.ShapeDtypeStruct((), jnp.float32)
         traffic: dict[str, float] = {}
         for name, make in contenders().items():
-            tx = make()
-            state = jax.eval_shape(tx.init, shapes)
-            compiled = loss_step(tx).trace(shapes, shapes, state, loss).lower().compile()
-            cost = compiled.cost_analysis()
+            cost = compiled_step(make, n, size)[0].cost_analysis()
             cost = cost[0] if isinstance(cost, list) else cost
             traffic[name] = float(cost.get("bytes accessed", float("nan"))) / (4 * n * size)
         head, rows = ratio_rows(traffic, lambda x: "—" if x != x else f"{x:.1f}")
